@@ -1,0 +1,186 @@
+"""The ``disctwin`` command line (Typer + Rich). The only place that prints."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from disctwin.errors import ConfigError, DiscTwinError, Problem
+
+app = typer.Typer(
+    name="disctwin",
+    help="DiscTwin: in-silico trials of regenerative therapies for degenerative disc disease.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _from_pydantic(err: ValidationError, names: dict[str, str]) -> ConfigError:
+    problems = []
+    for e in err.errors():
+        field = str(e["loc"][0]) if e["loc"] else "input"
+        problems.append(Problem(names.get(field, field), e.get("input"),
+                                e["msg"].removeprefix("Value error, ")))
+    return ConfigError(problems)
+
+
+def parse_ages(text: str) -> list[float]:
+    """Parse ``START:STOP:STEP`` (inclusive) or a comma-separated list of ages in years."""
+    allowed = "START:STOP:STEP (e.g. 20:80:10) or a comma-separated list (e.g. 20,35,50)"
+    try:
+        if ":" in text:
+            parts = [float(x) for x in text.split(":")]
+            if len(parts) != 3 or parts[2] <= 0 or parts[1] < parts[0]:
+                raise ValueError
+            start, stop, step = parts
+            n = int(np.floor((stop - start) / step + 1e-9)) + 1
+            if n > 10_000:
+                raise ValueError
+            return [start + i * step for i in range(n)]
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(Problem("--ages", text, allowed)) from None
+
+
+@app.command()
+def simulate(
+    n_patients: Annotated[int, typer.Option(help="Number of virtual patients.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Study seed (same seed, same patients).")] = 2026,
+    ages: Annotated[str, typer.Option(help="Ages to record, START:STOP:STEP or a list.")] = "20:80:10",
+    out: Annotated[Path, typer.Option(help="Output directory (resumed if it holds the same run).")] = Path("disctwin-simulation"),
+    parameters: Annotated[Path | None, typer.Option(help="Parameter-set TOML (default: packaged).")] = None,
+    chunk_size: Annotated[int, typer.Option(help="Patients integrated per chunk (memory bound).")] = 2000,
+    threads: Annotated[int | None, typer.Option(help="Threads (default: all cores).")] = None,
+    rtol: Annotated[float, typer.Option(help="Solver relative tolerance.")] = 1e-6,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Simulate a virtual population from age 10 and write per-disc, per-patient Parquet.
+
+    Prints the per-person prevalence of each MRI finding by age beside Brinjikji 2015.
+    """
+    from disctwin.engine import Engine, PopulationSpec
+    from disctwin.io.simulation import run_simulation
+
+    age_list = parse_ages(ages)
+    try:
+        spec = PopulationSpec(
+            n_patients=n_patients, seed=seed,
+            parameter_file=str(parameters) if parameters else None,
+        )
+        engine = Engine(chunk_size=chunk_size, threads=threads, rtol=rtol)
+    except ValidationError as err:
+        raise _from_pydantic(err, {"n_patients": "--n-patients", "seed": "--seed",
+                                   "chunk_size": "--chunk-size", "threads": "--threads",
+                                   "rtol": "--rtol"}) from None
+    progress = Progress(
+        TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("patients"), TimeRemainingColumn(), console=err_console,
+        disable=quiet or not err_console.is_terminal,
+    )
+    with progress:
+        task = progress.add_task("simulate", total=n_patients)
+        run = run_simulation(spec, age_list, out, engine=engine,
+                             on_progress=lambda k: progress.advance(task, k))
+    _print_simulation(run, age_list)
+
+
+def _print_simulation(run, age_list) -> None:
+    from disctwin.data import load_csv
+    from disctwin.io.simulation import prevalence_by_age
+
+    prev = prevalence_by_age(run.out_dir)
+    published = {(r["finding"], float(r["age_years"])): (float(r["prevalence_pct"]), r["n_at_age"])
+                 for r in load_csv("brinjikji2015_prevalence_by_age.csv")}
+    table = Table(title="Per-person prevalence (%) by age: DiscTwin vs Brinjikji 2015 "
+                        "(asymptomatic adults, any lumbar level)")
+    table.add_column("finding")
+    for a in age_list:
+        table.add_column(f"{a:g} y", justify="right")
+    for finding, by_age in prev.items():
+        cells = []
+        for a in age_list:
+            model = by_age.get(float(a), float("nan"))
+            pub = published.get((finding, float(a)))
+            cells.append(f"{model:.0f}" + (f" [dim]({pub[0]:.0f})[/dim]" if pub else ""))
+        table.add_row(finding, *cells)
+    console.print(table)
+    console.print("[dim](published value in brackets; chronic_pain is not a Brinjikji finding)[/dim]")
+    counts = ", ".join(f"{k}: {v}" for k, v in run.status_counts.items())
+    years = run.n_patients * (max(age_list) - 10.0)
+    rate = f"{years / run.seconds:,.0f} patient-years/s" if run.parts_written else "resumed"
+    console.print(f"patients: {run.n_patients} ({counts}); parts written {run.parts_written}, "
+                  f"skipped {run.parts_skipped}; {run.seconds:.1f} s ({rate})")
+    console.print(f"output: {run.out_dir}")
+
+
+@app.command()
+def params(
+    group: Annotated[str | None, typer.Option(help="Only this group (e.g. nutrition, pain).")] = None,
+    parameters: Annotated[Path | None, typer.Option(help="Parameter-set TOML (default: packaged).")] = None,
+    format: Annotated[str, typer.Option(help="table, csv or md.")] = "table",
+) -> None:
+    """Print the parameter table: name, value, unit, range, variability, meaning, source."""
+    from disctwin.errors import suggest
+    from disctwin.params import load_parameter_set
+
+    ps = load_parameter_set(parameters)
+    groups = sorted({s.group for s in ps})
+    if group is not None and group not in groups:
+        raise ConfigError(Problem("--group", group, ", ".join(groups), suggest(group, groups)))
+    if format not in ("table", "csv", "md"):
+        raise ConfigError(Problem("--format", format, "table, csv or md"))
+    specs = [s for s in ps if group is None or s.group == group]
+
+    def value(s) -> str:
+        return ", ".join(f"{v:g}" for v in s.values)
+
+    def variability(s) -> str:
+        parts = []
+        if s.between_patient_cv:
+            parts.append(f"patient CV {s.between_patient_cv:g}")
+        if s.between_disc_cv:
+            parts.append(f"disc CV {s.between_disc_cv:g}")
+        return "; ".join(parts)
+
+    rows = [(s.name, value(s), s.unit, f"[{s.range[0]:g}, {s.range[1]:g}]", variability(s),
+             s.group, s.meaning, s.source) for s in specs]
+    header = ("name", "value", "unit", "range", "variability", "group", "meaning", "source")
+    if format == "csv":
+        import csv
+
+        w = csv.writer(sys.stdout)
+        w.writerow(header)
+        w.writerows(rows)
+        return
+    if format == "md":
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for r in rows:
+            print("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
+        return
+    table = Table(title=f"Parameter set {ps.name} ({len(specs)} parameters)", show_lines=False)
+    for h in header:
+        table.add_column(h, overflow="fold")
+    for r in rows:
+        table.add_row(*r)
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point: user mistakes become one clear message and exit code 2."""
+    try:
+        app(prog_name="disctwin")
+    except DiscTwinError as err:
+        err_console.print(f"[bold red]error:[/bold red] {err}", highlight=False, soft_wrap=True)
+        sys.exit(2)

@@ -1,0 +1,282 @@
+"""The engine: compiled model + stiff solver, run over patients in chunks on all cores.
+
+>>> from disctwin.engine import Engine, PopulationSpec
+>>> spec = PopulationSpec(n_patients=100, seed=1)
+>>> for chunk in Engine().run(spec, ages_years=[20, 40, 60]):  # doctest: +SKIP
+...     chunk.states.shape          # (patients in chunk, 3 ages, 46 states)
+
+Design:
+
+* :class:`CompiledModel` generates Numba code from the symbolic model
+  (:mod:`disctwin.engine.codegen`), appends the solver kernel and compiles it once; the
+  compiled module is cached on disk by content hash (:func:`disctwin.engine.compile.build_module`),
+  so later runs (and worker processes) load it in milliseconds.
+* :meth:`Engine.run` draws each chunk of patients from the population spec (each patient
+  from its own random streams), integrates the chunk with the kernel's parallel loop over
+  patients (per-patient adaptive steps: a patient's result does not depend on its chunk),
+  and yields a :class:`ChunkResult` with states only at the requested ages (preallocated),
+  per-patient status codes and step counts. Memory is bounded by the chunk size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from disctwin.errors import ConfigError, Problem
+from disctwin.model import DISC_STATES, N_LEVELS, PATIENT_STATES, build_model
+from disctwin.params import ParameterSet, load_covariate_set, load_parameter_set
+from disctwin.population import ParameterLayout, Population, sample_population
+from disctwin.units import DAYS_PER_YEAR
+
+__all__ = [
+    "STATUS_NAMES",
+    "ChunkResult",
+    "CompiledModel",
+    "Engine",
+    "PopulationSpec",
+    "initial_state",
+]
+
+#: Per-patient status codes returned by the solver kernel.
+STATUS_NAMES: dict[int, str] = {0: "ok", 1: "step_limit", 2: "non_finite", 3: "step_underflow"}
+
+#: Age (years) at which every simulation starts: the adolescent reference disc.
+START_AGE_YEARS = 10.0
+MAX_AGE_YEARS = 100.0
+
+
+class PopulationSpec(BaseModel):
+    """Which virtual patients to simulate: size, seed, parameter and covariate sets.
+
+    Attributes:
+        n_patients: number of patients (indices 0..n-1).
+        seed: study seed; with the same spec every patient is identical on every run.
+        parameter_file: a parameter-set TOML (default: the packaged set).
+        covariate_file: a covariate-distribution TOML (default: the packaged one).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n_patients: int = Field(gt=0, le=100_000_000)
+    seed: int = Field(ge=0, le=2**63 - 1)
+    parameter_file: str | None = None
+    covariate_file: str | None = None
+
+    def parameter_set(self) -> ParameterSet:
+        return _parameter_set(self.parameter_file)
+
+    def sample(self, start: int, stop: int) -> Population:
+        """Draw patients ``start..stop-1`` (identical to that slice of the whole population)."""
+        return sample_population(
+            seed=self.seed,
+            parameter_set=self.parameter_set(),
+            covariate_set=_covariate_set(self.covariate_file),
+            patient_index=np.arange(start, stop, dtype=np.int64),
+        )
+
+
+@cache
+def _parameter_set(path: str | None) -> ParameterSet:
+    return load_parameter_set(path)
+
+
+@cache
+def _covariate_set(path: str | None):
+    return load_covariate_set(path)
+
+
+def initial_state() -> np.ndarray:
+    """State vector at the start age: every disc at the adolescent reference."""
+    return np.array(
+        [s.initial for s in DISC_STATES] * N_LEVELS + [s.initial for s in PATIENT_STATES],
+        dtype=np.float64,
+    )
+
+
+class CompiledModel:
+    """The model compiled for one parameter layout (code generated, then Numba-compiled)."""
+
+    def __init__(self, layout: ParameterLayout):
+        from disctwin.engine.codegen import generate_model_source
+        from disctwin.engine.compile import build_module
+
+        self.layout = layout
+        self.source = generate_model_source(build_model(), layout)
+        self.module = build_module(self.source, "disctwin_model")
+
+    @property
+    def n_states(self) -> int:
+        return int(self.module.N_STATES)
+
+    def solve(
+        self,
+        t0: float,
+        y0: np.ndarray,
+        parameters: np.ndarray,
+        t_out: np.ndarray,
+        *,
+        rtol: float,
+        atol: float,
+        max_steps: int,
+        t_breaks: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Integrate many patients.
+
+        Args:
+            t0: start time (days) shared by all patients.
+            y0: (n_states,) or (n, n_states) initial states.
+            parameters: (n, n_parameters).
+            t_out: (m,) or (n, m) output times (days), ascending.
+            t_breaks: optional (n, k) breakpoints (NaN-padded) the solver must not step over.
+
+        Returns:
+            states (n, m, n_states), status (n,) int, n_steps (n,) int.
+        """
+        n = parameters.shape[0]
+        ns = self.n_states
+        y0 = np.ascontiguousarray(np.broadcast_to(y0, (n, ns)), dtype=np.float64)
+        T = np.ascontiguousarray(np.broadcast_to(np.atleast_2d(t_out), (n, np.shape(t_out)[-1])),
+                                 dtype=np.float64)
+        if t_breaks is None:
+            breaks = np.zeros((n, 1))
+            n_breaks = np.zeros(n, dtype=np.int64)
+        else:
+            breaks = np.ascontiguousarray(t_breaks, dtype=np.float64)
+            n_breaks = np.sum(np.isfinite(breaks), axis=1).astype(np.int64)
+        out = np.empty((n, T.shape[1], ns))
+        status = np.empty(n, dtype=np.int64)
+        n_steps = np.empty(n, dtype=np.int64)
+        atol_v = np.full(ns, float(atol))
+        self.module.solve_population(
+            np.full(n, float(t0)), y0, np.ascontiguousarray(parameters, dtype=np.float64), T,
+            breaks, n_breaks, float(rtol), atol_v, int(max_steps), out, status, n_steps,
+        )
+        return out, status, n_steps
+
+
+@cache
+def _compiled(layout_key: tuple) -> CompiledModel:
+    layout = ParameterLayout(layout_key[0], dict(layout_key[1]), dict(layout_key[2]), layout_key[3])
+    return CompiledModel(layout)
+
+
+def compiled_model(layout: ParameterLayout) -> CompiledModel:
+    """The compiled model for a layout (compiled once per process, cached on disk)."""
+    key = (layout.names, tuple(layout.offsets.items()), tuple(layout.widths.items()), layout.size)
+    return _compiled(key)
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """States of one chunk of patients at the requested ages.
+
+    Attributes:
+        population: the chunk's patients (covariates, parameters, global indices).
+        ages_days: (m,) output ages in days.
+        states: (n, m, n_states); NaN after a failure.
+        status: (n,) solver status codes (see :data:`STATUS_NAMES`).
+        n_steps: (n,) solver steps taken per patient.
+    """
+
+    population: Population
+    ages_days: np.ndarray
+    states: np.ndarray
+    status: np.ndarray
+    n_steps: np.ndarray = field(repr=False)
+
+    def status_counts(self) -> dict[str, int]:
+        return {name: int(np.sum(self.status == code)) for code, name in STATUS_NAMES.items()}
+
+
+class Engine(BaseModel):
+    """How to integrate: tolerances, step limit, chunking, threads.
+
+    None of these change results beyond the solver tolerance, and chunk size and threads
+    change nothing at all (each patient is integrated on its own).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rtol: float = Field(default=1e-6, gt=0.0, le=1e-2)
+    atol: float = Field(default=1e-9, gt=0.0, le=1e-3)
+    max_steps: int = Field(default=100_000, gt=0, le=10_000_000)
+    chunk_size: int = Field(default=2_000, gt=0, le=1_000_000)
+    threads: int | None = Field(default=None, gt=0, le=1024)
+
+    @field_validator("threads")
+    @classmethod
+    def _threads(cls, v: int | None) -> int | None:
+        return v
+
+    def run(
+        self,
+        population: PopulationSpec,
+        ages_years: Sequence[float],
+        *,
+        start: int = 0,
+        stop: int | None = None,
+        on_chunk: Callable[[ChunkResult], None] | None = None,
+    ) -> Iterator[ChunkResult]:
+        """Simulate patients ``start..stop-1`` from age 10 and yield results chunk by chunk."""
+        ages = validate_ages(ages_years)
+        stop = population.n_patients if stop is None else stop
+        ps = population.parameter_set()
+        first = population.sample(start, min(stop, start + 1))
+        model = compiled_model(first.layout)
+        if self.threads is not None:
+            import numba
+
+            numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
+        t0 = START_AGE_YEARS * DAYS_PER_YEAR
+        t_out = ages * DAYS_PER_YEAR
+        y0 = initial_state()
+        del ps
+        for lo in range(start, stop, self.chunk_size):
+            hi = min(stop, lo + self.chunk_size)
+            pop = population.sample(lo, hi)
+            states, status, n_steps = model.solve(
+                t0, y0, pop.parameters, t_out,
+                rtol=self.rtol, atol=self.atol, max_steps=self.max_steps,
+            )
+            result = ChunkResult(pop, t_out, states, status, n_steps)
+            if on_chunk is not None:
+                on_chunk(result)
+            yield result
+
+
+def validate_ages(ages_years: Sequence[float]) -> np.ndarray:
+    """Check requested ages: finite, within [10, 100] years, strictly increasing."""
+    ages = np.asarray(list(ages_years), dtype=float)
+    problems = []
+    if ages.ndim != 1 or ages.size == 0:
+        problems.append(Problem("ages", list(ages_years), "a non-empty list of ages in years"))
+    elif not np.all(np.isfinite(ages)):
+        problems.append(Problem("ages", ages.tolist(), "finite numbers"))
+    else:
+        if ages.min() < START_AGE_YEARS or ages.max() > MAX_AGE_YEARS:
+            problems.append(
+                Problem("ages", ages.tolist(),
+                        f"ages between {START_AGE_YEARS:g} and {MAX_AGE_YEARS:g} years")
+            )
+        if np.any(np.diff(ages) <= 0):
+            problems.append(Problem("ages", ages.tolist(), "strictly increasing ages"))
+    if problems:
+        raise ConfigError(problems)
+    return ages
+
+
+def n_chunks(n_patients: int, chunk_size: int) -> int:
+    return math.ceil(n_patients / chunk_size)
+
+
+def cache_dir() -> Path:
+    from disctwin.engine.compile import cache_directory
+
+    return cache_directory()

@@ -1,0 +1,52 @@
+"""Provenance carried by every result: model version, configuration, seed, data digests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["model_digest", "provenance", "package_version"]
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("disctwin")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
+
+
+def model_digest() -> str:
+    """SHA-256 (first 16 hex) of the source files that define the model's equations."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for rel in ("model/equations.py", "model/states.py", "model/observables.py"):
+        h.update((root / rel).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def provenance(config: dict) -> dict:
+    """What a result must carry to be reproduced: versions, config (incl. seed), digests.
+
+    Nothing here depends on the machine, the time, the chunk size or the worker count, so
+    identical runs produce identical files.
+    """
+    return {
+        "disctwin_version": package_version(),
+        "model_digest": model_digest(),
+        "config": config,
+        "numpy_version": np.__version__,
+    }
+
+
+def run_environment() -> dict:
+    """Machine facts for the run manifest (not for the result files)."""
+    return {"python": platform.python_version(), "platform": platform.platform()}
+
+
+def canonical_json(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,239 @@
+"""Run a population simulation to Parquet: resumable, chunk-independent, with provenance.
+
+Output directory layout::
+
+    OUT/run.json                    manifest: provenance, config, progress, timings
+    OUT/discs/part-00000.parquet    one row per patient x age x lumbar level
+    OUT/patients/part-00000.parquet one row per patient x age
+    OUT/summary.csv                 per-person prevalence of each finding by age
+
+Patients are written in fixed parts of :data:`PART_PATIENTS` (part ``k`` holds patients
+``k*PART_PATIENTS`` .. ``(k+1)*PART_PATIENTS - 1``), each written atomically (temporary file,
+then rename) once all its patients are simulated. The engine's chunk size only decides how
+a part is computed, so files are byte-identical whatever the chunk size or thread count. A
+killed run, started again with the same configuration and output directory, skips the
+parts already written: no patient is lost or written twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from disctwin.engine.engine import STATUS_NAMES, ChunkResult, Engine, PopulationSpec, validate_ages
+from disctwin.errors import ConfigError, Problem
+from disctwin.io.provenance import canonical_json, provenance, run_environment
+from disctwin.model import LEVELS, N_LEVELS, state_index
+from disctwin.model.observables import FINDINGS, measure, person_findings, true_observables
+
+__all__ = ["PART_PATIENTS", "SimulationRun", "prevalence_by_age", "run_simulation"]
+
+#: Patients per output part file (fixed: part boundaries never depend on the chunk size).
+PART_PATIENTS = 10_000
+
+_DISC_TRUE = {
+    "t2_relative": "t2_relative_true",
+    "disc_height_relative": "disc_height_true",
+    "herniation": "herniation_true",
+    "annular_damage_extent": "annular_damage_true",
+    "inflammation": "inflammation_true",
+    "glucose": "glucose_true",
+    "ph": "ph_true",
+    "disc_nociceptive_input": "nociceptive_input_true",
+}
+
+
+@dataclass(frozen=True)
+class SimulationRun:
+    """What :func:`run_simulation` did."""
+
+    out_dir: Path
+    n_patients: int
+    parts_written: int
+    parts_skipped: int
+    status_counts: dict[str, int]
+    seconds: float
+
+
+def _masked(values: np.ndarray, failed: np.ndarray) -> pa.Array:
+    return pa.array(values, mask=failed if failed.any() else None)
+
+
+def chunk_tables(result: ChunkResult, seed: int) -> tuple[pa.Table, pa.Table]:
+    """Disc and patient tables of one chunk (true and measured observables)."""
+    pop = result.population
+    n, m = len(pop), len(result.ages_days)
+    disc_true, patient_true = true_observables(
+        result.states, pop.parameters, pop.layout, result.ages_days
+    )
+    measured = measure(disc_true, patient_true, pop.parameter_set, seed, pop.patient_index)
+    findings = person_findings(measured)
+    failed_p = np.repeat(result.status != 0, m)  # (n*m,)
+    failed_d = np.repeat(result.status != 0, m * N_LEVELS)
+    ages = result.ages_days / 365.25
+
+    disc_cols: dict[str, pa.Array] = {
+        "patient_index": pa.array(np.repeat(pop.patient_index, m * N_LEVELS)),
+        "age_years": pa.array(np.tile(np.repeat(ages, N_LEVELS), n)),
+        "level": pa.array(np.tile(np.array(LEVELS), n * m)).dictionary_encode(),
+    }
+    for name in ("t2_ms", "t2_relative", "disc_height_index", "pfirrmann_grade"):
+        disc_cols[name] = _masked(measured.disc[name].reshape(-1), failed_d)
+    for name in (*FINDINGS, "disc_extrusion"):
+        disc_cols[name] = _masked(measured.disc[name].reshape(-1), failed_d)
+    for name, col in _DISC_TRUE.items():
+        disc_cols[col] = _masked(disc_true[name].reshape(-1), failed_d)
+
+    status_names = np.array([STATUS_NAMES[int(s)] for s in result.status])
+    pat_cols: dict[str, pa.Array] = {
+        "patient_index": pa.array(np.repeat(pop.patient_index, m)),
+        "age_years": pa.array(np.tile(ages, n)),
+        "status": pa.array(np.repeat(status_names, m)).dictionary_encode(),
+    }
+    for name, values in pop.covariates.items():
+        pat_cols[name] = pa.array(np.repeat(values, m))
+    for name in ("nrs", "vas", "odi", "pain_reported_mean", "pain_latent", "chronic_pain"):
+        pat_cols[name] = _masked(measured.patient[name].reshape(-1), failed_p)
+    cs = result.states[:, :, state_index("central_sensitisation")]
+    pat_cols["central_sensitisation_true"] = _masked(cs.reshape(-1), failed_p)
+    for name, values in findings.items():
+        pat_cols[f"any_{name}"] = _masked(values.reshape(-1), failed_p)
+    return pa.table(disc_cols), pa.table(pat_cols)
+
+
+def _config(spec: PopulationSpec, ages: np.ndarray, engine: Engine) -> dict:
+    return {
+        "population": spec.model_dump(),
+        "ages_years": ages.tolist(),
+        # tolerances change results (within tolerance); chunk size and threads do not
+        "solver": {"rtol": engine.rtol, "atol": engine.atol, "max_steps": engine.max_steps},
+        "parameter_set": spec.parameter_set().name,
+        "parameter_digest": spec.parameter_set().digest(),
+        "part_patients": PART_PATIENTS,
+    }
+
+
+def _write_atomic(table: pa.Table, path: Path, meta: dict) -> None:
+    table = table.replace_schema_metadata({"disctwin": canonical_json(meta)})
+    tmp = path.with_suffix(".parquet.tmp")
+    pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000)
+    os.replace(tmp, path)
+
+
+def run_simulation(
+    spec: PopulationSpec,
+    ages_years: Sequence[float],
+    out_dir: str | Path,
+    *,
+    engine: Engine | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> SimulationRun:
+    """Simulate ``spec`` and write the output directory (see module docs).
+
+    Raises:
+        ConfigError: invalid ages, or ``out_dir`` holding a different run. Nothing is
+            written before every input has been validated.
+    """
+    engine = engine or Engine()
+    ages = validate_ages(ages_years)
+    spec.parameter_set()  # validate the parameter file before touching the disk
+    out = Path(out_dir)
+    meta = provenance(_config(spec, ages, engine))
+    manifest_path = out / "run.json"
+    if out.exists() and not out.is_dir():
+        raise ConfigError(Problem("out", str(out), "a directory path (a file exists there)"))
+    if manifest_path.exists():
+        old = json.loads(manifest_path.read_text())
+        if canonical_json(old.get("provenance")) != canonical_json(meta):
+            raise ConfigError(
+                Problem("out", str(out),
+                        "an empty directory, or one holding a run with the same configuration "
+                        "(to resume it); this one holds a different run")
+            )
+    elif out.exists() and any(out.iterdir()):
+        raise ConfigError(Problem("out", str(out), "a new or empty directory"))
+
+    (out / "discs").mkdir(parents=True, exist_ok=True)
+    (out / "patients").mkdir(parents=True, exist_ok=True)
+    manifest = {"provenance": meta, "environment": run_environment(), "complete": False}
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+
+    started = time.perf_counter()
+    counts = dict.fromkeys(STATUS_NAMES.values(), 0)
+    written = skipped = 0
+    n_parts = -(-spec.n_patients // PART_PATIENTS)
+    for part in range(n_parts):
+        lo = part * PART_PATIENTS
+        hi = min(spec.n_patients, lo + PART_PATIENTS)
+        disc_path = out / "discs" / f"part-{part:05d}.parquet"
+        pat_path = out / "patients" / f"part-{part:05d}.parquet"
+        if disc_path.exists() and pat_path.exists():
+            skipped += 1
+            if on_progress:
+                on_progress(hi - lo)
+            continue
+        disc_tables, pat_tables = [], []
+        for chunk in engine.run(spec, ages, start=lo, stop=hi):
+            d, p = chunk_tables(chunk, spec.seed)
+            disc_tables.append(d)
+            pat_tables.append(p)
+            for k, v in chunk.status_counts().items():
+                counts[k] += v
+            if on_progress:
+                on_progress(len(chunk.population))
+        _write_atomic(pa.concat_tables(disc_tables).combine_chunks(), disc_path, meta)
+        _write_atomic(pa.concat_tables(pat_tables).combine_chunks(), pat_path, meta)
+        written += 1
+
+    summary = prevalence_by_age(out)
+    _write_summary(summary, out / "summary.csv")
+    seconds = time.perf_counter() - started
+    final_counts = _status_counts(out)
+    manifest.update(complete=True, status_counts=final_counts, seconds=seconds,
+                    parts_written=written, parts_skipped=skipped)
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+    return SimulationRun(out, spec.n_patients, written, skipped, final_counts, seconds)
+
+
+def _status_counts(out: Path) -> dict[str, int]:
+    table = pq.read_table(out / "patients", columns=["patient_index", "status"])
+    first_rows = table.group_by("patient_index").aggregate([("status", "min")])
+    values = first_rows.column("status_min").to_pylist()
+    return {name: values.count(name) for name in STATUS_NAMES.values()}
+
+
+def prevalence_by_age(out: str | Path) -> dict[str, dict[float, float]]:
+    """Per-person prevalence (%) of each finding and of chronic pain by age, from the files.
+
+    Patients whose integration failed are excluded (their values are null).
+    """
+    cols = ["age_years"] + [f"any_{f}" for f in FINDINGS] + ["chronic_pain"]
+    table = pq.read_table(Path(out) / "patients", columns=cols)
+    ages = table.column("age_years").to_numpy()
+    result: dict[str, dict[float, float]] = {}
+    for name in cols[1:]:
+        col = table.column(name)
+        valid = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False))
+        values = np.asarray(col.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+        key = name.removeprefix("any_")
+        result[key] = {}
+        for a in np.unique(ages):
+            sel = (ages == a) & valid
+            result[key][float(a)] = 100.0 * values[sel].mean() if sel.any() else float("nan")
+    return result
+
+
+def _write_summary(summary: dict[str, dict[float, float]], path: Path) -> None:
+    ages = sorted(next(iter(summary.values())).keys())
+    lines = ["finding," + ",".join(f"age_{a:g}" for a in ages)]
+    for name, by_age in summary.items():
+        lines.append(name + "," + ",".join(f"{by_age[a]:.3f}" for a in ages))
+    path.write_text("\n".join(lines) + "\n")

@@ -1,0 +1,30 @@
+"""Disc and pain biology: states, symbolic rate laws, observables."""
+
+from disctwin.model.equations import COVARIATES, Quantity, SymbolicModel, build_model
+from disctwin.model.states import (
+    DISC_STATES,
+    LEVELS,
+    N_DISC_STATES,
+    N_LEVELS,
+    N_PATIENT_STATES,
+    N_STATES,
+    PATIENT_STATES,
+    StateSpec,
+    state_index,
+)
+
+__all__ = [
+    "COVARIATES",
+    "DISC_STATES",
+    "LEVELS",
+    "N_DISC_STATES",
+    "N_LEVELS",
+    "N_PATIENT_STATES",
+    "N_STATES",
+    "PATIENT_STATES",
+    "Quantity",
+    "StateSpec",
+    "SymbolicModel",
+    "build_model",
+    "state_index",
+]

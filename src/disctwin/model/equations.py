@@ -1,0 +1,410 @@
+"""The virtual patient's biology as symbolic equations: one source for every use.
+
+The model is written once here, in SymPy. The engine generates compiled code (right-hand
+side, Jacobian, time derivative) from it; the SciPy reference, the SBML export and the model
+reference documentation read the same expressions. Nothing else defines a rate law.
+
+Structure (time ``t`` is age in days):
+
+* Each of the five lumbar discs has the states of :data:`~disctwin.model.states.DISC_STATES`.
+  A disc's rates depend only on its own states, on the patient's covariates and on
+  parameters (some of which differ by level or by disc): discs interact only through the
+  patient's shared factors.
+* The patient has the states of :data:`~disctwin.model.states.PATIENT_STATES` (central
+  sensitisation). They depend on the discs only through the summed nociceptive input
+  ``nociceptive_input = sum over discs of disc_nociceptive_input``.
+* Fast processes (glucose and pH at the NP centre, cytokines, enzyme activity, mTORC1 and
+  autophagy, hydration) are quasi-steady: algebraic *assignments* of the slow states, so
+  decades integrate cheaply.
+
+Every assignment, rate and observable carries a unit and a meaning; see
+:func:`build_model` for the equations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+
+import sympy as sp
+
+from disctwin.model.states import DISC_STATES, PATIENT_STATES
+
+__all__ = ["COVARIATES", "Quantity", "SymbolicModel", "build_model"]
+
+#: Patient covariates that appear in rate laws (drawn by :mod:`disctwin.population`).
+COVARIATES: tuple[str, ...] = (
+    "female",
+    "bmi",
+    "manual_labour",
+    "smoker",
+    "diabetes",
+    "genetic_risk_score",
+    "depression",
+    "fear_avoidance",
+)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A named algebraic quantity: an assignment (quasi-steady process) or an observable."""
+
+    name: str
+    unit: str
+    meaning: str
+    expr: sp.Expr
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        return sp.Symbol(self.name, real=True)
+
+
+@dataclass(frozen=True, eq=False)
+class SymbolicModel:
+    """The model as SymPy expressions.
+
+    Attributes:
+        t: the time symbol (age, days).
+        disc_states / patient_states: state symbols, in state-vector order.
+        disc_assignments / patient_assignments: quasi-steady quantities, in evaluation order;
+            each may use states, parameters, covariates, ``t`` and earlier assignments.
+        disc_rates / patient_rates: d(state)/dt for each state, same order as the states.
+        aggregates: patient symbol -> disc assignment symbol it sums over the five discs.
+        disc_observables / patient_observables: continuous, noise-free observables.
+        parameters: names of every parameter symbol the equations use (covariates excluded).
+    """
+
+    t: sp.Symbol
+    disc_states: tuple[sp.Symbol, ...]
+    patient_states: tuple[sp.Symbol, ...]
+    disc_assignments: tuple[Quantity, ...]
+    patient_assignments: tuple[Quantity, ...]
+    disc_rates: tuple[sp.Expr, ...]
+    patient_rates: tuple[sp.Expr, ...]
+    aggregates: Mapping[sp.Symbol, sp.Symbol]
+    disc_observables: tuple[Quantity, ...]
+    patient_observables: tuple[Quantity, ...]
+    parameters: tuple[str, ...] = field(default=())
+
+    def expand_disc(self, expr: sp.Expr) -> sp.Expr:
+        """Substitute disc assignments into ``expr`` until only states/parameters remain."""
+        return _expand(expr, self.disc_assignments)
+
+    def expand_patient(self, expr: sp.Expr) -> sp.Expr:
+        """Substitute patient assignments (not aggregates) into ``expr``."""
+        return _expand(expr, self.patient_assignments)
+
+
+def _expand(expr: sp.Expr, assignments: Iterable[Quantity]) -> sp.Expr:
+    for q in reversed(tuple(assignments)):
+        expr = expr.subs(q.symbol, q.expr)
+    return expr
+
+
+def _sym(name: str) -> sp.Symbol:
+    return sp.Symbol(name, real=True)
+
+
+class _Params:
+    """Attribute access to parameter symbols, recording which are used."""
+
+    def __init__(self) -> None:
+        self.used: list[str] = []
+
+    def __getattr__(self, name: str) -> sp.Symbol:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self.used:
+            self.used.append(name)
+        return _sym(name)
+
+
+def _hill_down(x: sp.Expr, half: sp.Expr, n: int) -> sp.Expr:
+    """Decreasing Hill function 1 / (1 + (x/half)^n); integer n keeps it finite for x < 0."""
+    return 1 / (1 + (x / half) ** n)
+
+
+@cache
+def build_model() -> SymbolicModel:
+    r"""Build the symbolic model.
+
+    Disc (per level; all contents relative to the adolescent disc, rates per day):
+
+    * load: :math:`L = \text{level\_load}\,(1 + m\,\text{manual})(1 + b\,(\text{BMI}-25))`.
+    * endplate: :math:`\dot P_e = -k_{ep} e^{\beta_s s + \beta_d d + \beta_L (L-1)} (P_e - P_{min})`.
+    * glucose (quasi-steady diffusion-consumption balance):
+      :math:`G = P_e / (P_e + \phi (C + f_s S))`; pH falls linearly with the glucose deficit.
+    * cells: logistic proliferation scaled by glucose, apoptosis raised by inflammation and by
+      low autophagy, nutrient/acid death, senescence; senescent cells are cleared slowly.
+    * mTORC1 rises with glucose and inflammation (and RAPTOR expression); autophagy is
+      activated by inflammation and suppressed by mTORC1.
+    * matrix: proteoglycan and collagen II are made by viable cells (anabolic drive falling
+      with age, inflammation and low glucose) and degraded by ADAMTS/MMP activity (from
+      viable and, more, senescent cells, raised by inflammation, inhibited by TIMPs).
+    * hydration follows proteoglycan (saturating); disc height relaxes to an equilibrium set
+      by hydration and annular damage (so signal loss precedes height loss).
+    * annular damage grows with load, faster as the matrix support is lost; slow repair.
+    * herniation: swelling NP pushed through fissures (∝ damage²); resorbed over months-years.
+    * innervation: NGF drive (inflammation x fissure path) grows fibres in, aggrecan inhibits.
+    * nociceptive input: innervation x inflammatory sensitisation x mechanical stress, plus a
+      radicular term from herniation.
+
+    Patient: transmission through DRG neurons scales with Nav1.7 expression and is divided by
+    opioid tone; central sensitisation builds with transmitted input and fades slowly, and
+    amplifies it; latent pain (NRS 0-10) is a sigmoid (Hill, n=2) of the amplified input,
+    so that small inputs stay painless: degeneration is common without pain.
+    """
+    t = _sym("t")
+    P = _Params()
+    cov = {c: _sym(c) for c in COVARIATES}
+
+    (Pe, C, S, PG, CII, DH, F, Hn, N) = (_sym(s.name) for s in DISC_STATES)
+    (CS,) = (_sym(s.name) for s in PATIENT_STATES)
+
+    # ------------------------------------------------------------------ disc assignments
+    da: list[Quantity] = []
+
+    def assign(name: str, unit: str, meaning: str, expr: sp.Expr) -> sp.Symbol:
+        q = Quantity(name, unit, meaning, expr)
+        da.append(q)
+        return q.symbol
+
+    load = assign(
+        "load", "1", "Relative mechanical load on the disc",
+        P.level_load
+        * (1 + P.manual_labour_load_effect * cov["manual_labour"])
+        * (1 + P.bmi_load_effect * (cov["bmi"] - 25)),
+    )
+    ep_rate = assign(
+        "endplate_decline", "1/day", "Rate constant of endplate permeability decline",
+        P.endplate_decline_rate
+        * sp.exp(
+            P.smoking_endplate_effect * cov["smoker"]
+            + P.diabetes_endplate_effect * cov["diabetes"]
+            + P.load_endplate_effect * (load - 1)
+        ),
+    )
+    consumers = C + P.senescent_consumption_fraction * S
+    glucose = assign(
+        "glucose", "1", "NP-centre glucose relative to the endplate boundary (quasi-steady)",
+        Pe / (Pe + P.glucose_consumption_ratio * consumers),
+    )
+    glucose_ref = 1 / (1 + P.glucose_consumption_ratio)
+    ph = assign(
+        "ph", "pH", "NP-centre pH (lactate accumulates as supply falls)",
+        P.ph_boundary - P.ph_drop_per_glucose_deficit * (1 - glucose),
+    )
+    nutrient_stress = assign(
+        "nutrient_stress", "1", "Cell-death drive from low glucose plus low pH (0 = none)",
+        _hill_down(glucose, P.glucose_stress_half, 4)
+        + 1 / (1 + sp.exp((ph - P.ph_stress_half) / P.ph_stress_width)),
+    )
+    inflammation = assign(
+        "inflammation", "1",
+        "Inflammation index (IL-1beta/TNF-alpha activity; 1 = moderately inflamed disc)",
+        P.il1_signalling
+        * (
+            P.inflammation_basal
+            + P.inflammation_per_senescent * S
+            + P.inflammation_per_herniation * Hn
+            + P.inflammation_mechanical * load * _hill_down(PG, P.inflammation_matrix_half, 2)
+        ),
+    )
+    mtorc1 = assign(
+        "mtorc1", "1", "mTORC1 activity (nutrient- and cytokine-driven)",
+        P.rptor_expression
+        * glucose / (glucose + P.mtorc1_glucose_half)
+        * (1 + P.mtorc1_inflammation_gain * inflammation),
+    )
+    autophagy_raw = (1 + P.autophagy_inflammation_gain * inflammation) / (
+        1 + mtorc1 / P.autophagy_mtorc1_half
+    )
+    autophagy = assign(
+        "autophagy", "1", "Autophagy relative to the healthy adolescent disc",
+        autophagy_raw / _reference(autophagy_raw, da, Pe, C, S, PG, Hn, glucose_ref),
+    )
+    autophagy_stress = assign(
+        "autophagy_stress", "1",
+        "Multiplier of apoptosis and senescence from impaired autophagy (1 at reference)",
+        (2 / (1 + autophagy)) ** P.autophagy_protection_exponent,
+    )
+    senescence = assign(
+        "senescence", "1/day", "Rate at which viable cells become senescent, per viable cell",
+        P.senescence_rate * (1 + P.inflammation_senescence_gain * inflammation) * autophagy_stress,
+    )
+    cell_death = assign(
+        "cell_death", "1/day", "Death rate of viable cells (apoptosis + nutrient failure)",
+        P.apoptosis_rate * (1 + P.inflammation_apoptosis_gain * inflammation) * autophagy_stress
+        + P.nutrient_death_rate * nutrient_stress,
+    )
+    age_factor = P.anabolic_floor + (1 - P.anabolic_floor) * sp.exp(
+        -(t - P.anabolic_reference_age) / P.anabolic_age_timescale
+    )
+    synthesis_raw = (
+        P.anabolic_capacity
+        * P.anabolic_gene_expression
+        * age_factor
+        * sp.exp(-P.genetic_anabolic_effect * cov["genetic_risk_score"])
+        / (1 + inflammation / P.anabolic_inflammation_half)
+        * glucose / (glucose + P.anabolic_glucose_half)
+        * C
+    )
+    synthesis = assign(
+        "matrix_synthesis", "1",
+        "Matrix synthesis relative to the adolescent reference disc (viable cells x drive)",
+        synthesis_raw
+        / _reference(synthesis_raw, da, Pe, C, S, PG, Hn, glucose_ref,
+                     extra={t: P.anabolic_reference_age}),
+    )
+    enzyme_raw = (
+        P.enzyme_basal
+        * (1 + P.enzyme_inflammation_gain * inflammation)
+        * (C + P.senescent_secretion_ratio * S)
+        * sp.exp(P.genetic_catabolic_effect * cov["genetic_risk_score"])
+    )
+    enzyme_ref = _reference(enzyme_raw, da, Pe, C, S, PG, Hn, glucose_ref)
+    aggrecanase = assign(
+        "aggrecanase_activity", "1",
+        "ADAMTS-4/5 activity relative to the adolescent reference (TIMP-inhibited)",
+        P.adamts_expression * enzyme_raw / enzyme_ref / P.timp_level,
+    )
+    collagenase = assign(
+        "collagenase_activity", "1",
+        "MMP-3/13 activity relative to the adolescent reference (TIMP-inhibited)",
+        P.mmp_expression * enzyme_raw / enzyme_ref / P.timp_level,
+    )
+    water_raw = P.water_fraction_floor + P.water_fraction_span * (
+        1 + P.water_proteoglycan_half
+    ) * PG / (PG + P.water_proteoglycan_half)
+    water = assign("water_fraction", "1", "NP water fraction", water_raw)
+    hydration = (water - P.water_fraction_floor) / P.water_fraction_span
+    height_eq = assign(
+        "height_equilibrium", "1", "Disc height the disc relaxes towards (hydration, annulus)",
+        P.height_floor + (1 - P.height_floor) * hydration - P.height_fissure_loss * F,
+    )
+    swelling = PG / (PG + P.herniation_swelling_half) * (1 + P.herniation_swelling_half)
+    ngf_drive = assign(
+        "ngf_drive", "1", "Nerve-growth drive: NGF (inflammation) x fissure path / aggrecan block",
+        inflammation
+        * F**2 / (F**2 + P.nerve_fissure_half**2)
+        * _hill_down(PG, P.nerve_proteoglycan_inhibition, 2),
+    )
+    sensitised = 1 + P.nociceptor_inflammation_gain * inflammation
+    disc_input = assign(
+        "disc_nociceptive_input", "1",
+        "Nociceptive input from this disc: discogenic (innervation x sensitisation x "
+        "mechanical stress) plus radicular (herniation)",
+        N * sensitised * (1 + P.nociceptor_mechanical_gain * (1 - DH))
+        + P.radicular_gain * Hn * sensitised,
+    )
+
+    # ------------------------------------------------------------------------ disc rates
+    disc_rates = (
+        -ep_rate * (Pe - P.endplate_floor),
+        P.cell_proliferation_rate * C * (glucose / glucose_ref) * (1 - C - S)
+        - (cell_death + senescence) * C,
+        senescence * C - P.senescent_clearance_rate * S,
+        P.proteoglycan_turnover_rate * (synthesis - aggrecanase * PG),
+        P.collagen_turnover_rate * (synthesis - collagenase * CII),
+        P.height_remodelling_rate * (height_eq - DH),
+        P.fissure_rate * load * sp.exp(P.fissure_matrix_effect * (1 - (CII + PG) / 2)) * (1 - F)
+        - P.fissure_repair_rate * C * F,
+        P.herniation_rate * load * F**2 * swelling * (1 - Hn) - P.herniation_resorption_rate * Hn,
+        P.nerve_growth_rate * ngf_drive * (1 - N) - P.nerve_retraction_rate * N,
+    )
+
+    # --------------------------------------------------------------- patient assignments
+    pa: list[Quantity] = []
+    nociceptive_input = _sym("nociceptive_input")
+    transmission = Quantity(
+        "transmission", "1",
+        "DRG transmission gain: Nav1.7 expression^exponent / relative opioid tone",
+        P.nav17_expression**P.nav17_exponent
+        * (1 + P.endogenous_opioid_tone)
+        / (1 + P.endogenous_opioid_tone + P.exogenous_opioid_tone),
+    )
+    pa.append(transmission)
+    transmitted = Quantity(
+        "transmitted_input", "1", "Nociceptive input transmitted to the spinal cord",
+        P.pain_sensitivity * transmission.symbol * nociceptive_input,
+    )
+    pa.append(transmitted)
+    x = transmitted.symbol
+    patient_rates = (
+        P.sensitisation_onset_rate
+        * sp.exp(P.depression_sensitisation_effect * cov["depression"])
+        * x**2 / (x**2 + P.sensitisation_input_half**2)
+        * (1 - CS)
+        - P.sensitisation_decay_rate * CS,
+    )
+
+    # ---------------------------------------------------------------------- observables
+    water_ref = P.water_fraction_floor + P.water_fraction_span
+    disc_obs = (
+        Quantity("t2_relative", "1", "NP T2 relative to the adolescent disc",
+                 sp.exp(P.t2_water_sensitivity * (water - water_ref))),
+        Quantity("t2_ms", "ms", "NP T2 relaxation time",
+                 P.t2_reference_ms * sp.exp(P.t2_water_sensitivity * (water - water_ref))),
+        Quantity("disc_height_relative", "1", "Disc height relative to adolescence", DH),
+        Quantity("bulge_index", "1", "Circumferential bulge: height loss + annular laxity",
+                 (1 - DH) + P.bulge_fissure_weight * F),
+        Quantity("herniation", "1", "Herniated NP volume fraction", Hn),
+        Quantity("annular_damage_extent", "1", "Annular damage (fissure extent)", F),
+        Quantity("glucose", "1", "NP-centre glucose (relative)", glucose),
+        Quantity("ph", "pH", "NP-centre pH", ph),
+        Quantity("inflammation", "1", "Inflammation index", inflammation),
+        Quantity("disc_nociceptive_input", "1", "Nociceptive input from the disc", disc_input),
+    )
+    pain_input = x * (1 + P.sensitisation_gain * CS)
+    latent = 10 * pain_input**2 / (pain_input**2 + P.pain_scale**2)
+    patient_obs = (
+        Quantity("pain_latent", "points",
+                 "Noise-free pain intensity on the 0-10 NRS before psychosocial modifiers",
+                 latent),
+        Quantity("pain_reported_mean", "points",
+                 "Expected reported pain (0-10) with psychosocial modifiers, before noise",
+                 latent * (1 + P.depression_pain_effect * cov["depression"]
+                           + P.fear_avoidance_pain_effect * cov["fear_avoidance"])),
+        Quantity("fear_avoidance_z", "1", "Fear-avoidance beliefs (covariate, SD units)",
+                 cov["fear_avoidance"]),
+    )
+
+    return SymbolicModel(
+        t=t,
+        disc_states=(Pe, C, S, PG, CII, DH, F, Hn, N),
+        patient_states=(CS,),
+        disc_assignments=tuple(da),
+        patient_assignments=tuple(pa),
+        disc_rates=disc_rates,
+        patient_rates=patient_rates,
+        aggregates={nociceptive_input: disc_input},
+        disc_observables=disc_obs,
+        patient_observables=patient_obs,
+        parameters=tuple(P.used),
+    )
+
+
+def _reference(expr, assignments, Pe, C, S, PG, Hn, glucose_ref, extra=None):
+    """Value of ``expr`` in the adolescent reference disc.
+
+    Reference: intact endplate, full viable cells, no senescence, full proteoglycan, no
+    herniation, unit load, genetic score 0, untreated (all therapy modifiers 1), patient
+    multipliers at 1. Used to normalise rates so the reference disc is at equilibrium.
+    """
+    ref = {
+        Pe: 1, C: 1, S: 0, PG: 1, Hn: 0,
+        _sym("load"): 1,
+        _sym("genetic_risk_score"): 0,
+        _sym("glucose"): glucose_ref,
+        _sym("il1_signalling"): 1, _sym("rptor_expression"): 1,
+        _sym("anabolic_gene_expression"): 1, _sym("anabolic_capacity"): 1,
+        _sym("enzyme_basal"): 1,
+    }
+    if extra:
+        ref.update(extra)
+    e = expr
+    for q in reversed(assignments):
+        if q.symbol not in ref:
+            e = e.subs(q.symbol, q.expr)
+    return sp.simplify(e.subs(ref))

@@ -1,0 +1,206 @@
+"""What is observed: MRI findings per disc and patient-reported outcomes, with noise.
+
+Observation happens in two steps kept apart:
+
+1. :func:`true_observables` evaluates the model's continuous, noise-free observables
+   (:attr:`SymbolicModel.disc_observables`, ``patient_observables``) from simulated states.
+2. :func:`measure` adds measurement and reporting noise, each a separate, seeded step drawn
+   from the patient's own observation stream, and reads the clinical categories (Pfirrmann
+   grade with rater misclassification, signal loss, height loss, bulge, protrusion,
+   extrusion, annular fissure; NRS, VAS, ODI).
+
+Brinjikji's per-person findings are "the finding at any lumbar level":
+:func:`person_findings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import sympy as sp
+
+from disctwin.model.equations import build_model
+from disctwin.model.states import N_LEVELS
+from disctwin.params import ParameterSet
+from disctwin.population.layout import ParameterLayout
+from disctwin.population.streams import Stream, patient_generator
+
+__all__ = [
+    "FINDINGS",
+    "Measured",
+    "measure",
+    "person_findings",
+    "true_observables",
+]
+
+#: Per-disc MRI findings (Brinjikji 2015 names) read by :func:`measure`.
+FINDINGS: tuple[str, ...] = (
+    "disc_degeneration",
+    "disc_signal_loss",
+    "disc_height_loss",
+    "disc_bulge",
+    "disc_protrusion",
+    "annular_fissure",
+)
+
+# Draws per (patient, visit): per disc t2, height, rater (3 x 5), then pain day, NRS recall,
+# VAS recall, ODI. Fixed so that a patient's noise does not depend on what else is drawn.
+_DISC_DRAWS = 3
+_PATIENT_DRAWS = 4
+
+
+@cache
+def _observable_functions(layout_key: tuple):
+    from disctwin.engine.flat import flatten
+
+    layout = ParameterLayout(layout_key[0], dict(layout_key[1]), dict(layout_key[2]), layout_key[3])
+    system = flatten(build_model(), layout)
+    args = (system.t, list(system.y), list(system.p))
+    disc = {}
+    for name in system.disc_observables[0]:
+        exprs = [system.disc_observables[k][name] for k in range(N_LEVELS)]
+        disc[name] = sp.lambdify(args, exprs, modules="numpy", cse=True)
+    patient = {
+        name: sp.lambdify(args, expr, modules="numpy", cse=True)
+        for name, expr in system.patient_observables.items()
+    }
+    return disc, patient
+
+
+def _layout_key(layout: ParameterLayout) -> tuple:
+    return (layout.names, tuple(layout.offsets.items()), tuple(layout.widths.items()), layout.size)
+
+
+def true_observables(
+    states: np.ndarray, parameters: np.ndarray, layout: ParameterLayout, times: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Noise-free observables.
+
+    Args:
+        states: (n_patients, n_times, n_states) simulated states.
+        parameters: (n_patients, n_parameters) parameter vectors.
+        layout: their layout.
+        times: (n_times,) or (n_patients, n_times) ages in days.
+
+    Returns:
+        (disc, patient): disc[name] has shape (n_patients, n_times, 5), patient[name]
+        (n_patients, n_times).
+    """
+    disc_f, patient_f = _observable_functions(_layout_key(layout))
+    n, m, n_states = states.shape
+    t = np.broadcast_to(np.asarray(times, dtype=float), (n, m))
+    y = [states[:, :, i] for i in range(n_states)]
+    p = [np.broadcast_to(parameters[:, j : j + 1], (n, m)) for j in range(parameters.shape[1])]
+    disc = {}
+    for name, f in disc_f.items():
+        vals = f(t, y, p)
+        disc[name] = np.stack([np.broadcast_to(v, (n, m)) for v in vals], axis=-1).astype(float)
+    patient = {name: np.broadcast_to(f(t, y, p), (n, m)).astype(float) for name, f in patient_f.items()}
+    return disc, patient
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Noisy observations of a block of patients at a set of visits.
+
+    Disc arrays have shape (n_patients, n_times, 5); patient arrays (n_patients, n_times).
+    """
+
+    disc: dict[str, np.ndarray]
+    patient: dict[str, np.ndarray]
+
+
+def _pfirrmann(t2_rel: np.ndarray, height_rel: np.ndarray, ps: ParameterSet) -> np.ndarray:
+    cuts = np.asarray(ps["pfirrmann_t2_cuts"].values)  # descending relative T2
+    grade = 1 + np.sum(t2_rel[..., None] < cuts, axis=-1)
+    h4, h5 = ps["pfirrmann_height_cuts"].values
+    grade = np.where(height_rel < h4, np.maximum(grade, 4), grade)
+    grade = np.where(height_rel < h5, np.maximum(grade, 5), grade)
+    return grade.astype(np.int8)
+
+
+def measure(
+    disc_true: dict[str, np.ndarray],
+    patient_true: dict[str, np.ndarray],
+    parameter_set: ParameterSet,
+    seed: int,
+    patient_index: np.ndarray,
+    *,
+    noise: bool = True,
+) -> Measured:
+    """Add measurement/reporting noise and read categories.
+
+    Noise for patient ``i`` comes only from ``patient_generator(seed, OBSERVATION, i)``, in a
+    fixed layout (visit-major), so it is independent of chunking. With ``noise=False`` the
+    categories are read from the true values (useful to separate noise from biology).
+    """
+    ps = parameter_set
+    n, m, _ = disc_true["t2_relative"].shape
+    if noise:
+        z_disc = np.empty((n, m, N_LEVELS, _DISC_DRAWS))
+        z_pat = np.empty((n, m, _PATIENT_DRAWS))
+        u_rater = np.empty((n, m, N_LEVELS))
+        for row, i in enumerate(patient_index):
+            g = patient_generator(seed, Stream.OBSERVATION, int(i))
+            z_disc[row] = g.standard_normal((m, N_LEVELS, _DISC_DRAWS))
+            z_pat[row] = g.standard_normal((m, _PATIENT_DRAWS))
+            u_rater[row] = g.random((m, N_LEVELS))
+    else:
+        z_disc = np.zeros((n, m, N_LEVELS, _DISC_DRAWS))
+        z_pat = np.zeros((n, m, _PATIENT_DRAWS))
+        u_rater = np.full((n, m, N_LEVELS), 0.5)
+
+    t2_cv = ps["t2_cv"].value
+    h_cv = ps["disc_height_cv"].value
+    t2_rel = disc_true["t2_relative"] * np.exp(t2_cv * z_disc[..., 0] - t2_cv**2 / 2)
+    height = disc_true["disc_height_relative"] * (1 + h_cv * z_disc[..., 1])
+    grade = _pfirrmann(t2_rel, height, ps)
+    miss = ps["pfirrmann_misclassification"].value
+    shift = np.where(u_rater < miss / 2, -1, np.where(u_rater > 1 - miss / 2, 1, 0))
+    grade = np.clip(grade + shift, 1, 5).astype(np.int8)
+
+    bulge_index = (1 - height) + ps["bulge_fissure_weight"].value * disc_true["annular_damage_extent"]
+    herniation = disc_true["herniation"]
+    disc = {
+        "t2_ms": t2_rel * ps["t2_reference_ms"].value,
+        "t2_relative": t2_rel,
+        "disc_height_index": height,
+        "pfirrmann_grade": grade,
+        "disc_degeneration": grade >= 3,
+        "disc_signal_loss": t2_rel < ps["signal_loss_threshold"].value,
+        "disc_height_loss": height < ps["height_loss_threshold"].value,
+        "disc_bulge": bulge_index > ps["bulge_threshold"].value,
+        "disc_protrusion": herniation > ps["protrusion_threshold"].value,
+        "disc_extrusion": herniation > ps["extrusion_threshold"].value,
+        "annular_fissure": disc_true["annular_damage_extent"] > ps["fissure_threshold"].value,
+    }
+
+    mean_pain = np.clip(patient_true["pain_reported_mean"], 0.0, 10.0)
+    day = mean_pain + ps["nrs_daily_sd"].value * z_pat[..., 0]
+    recall = ps["nrs_recall_sd"].value
+    nrs = np.clip(np.rint(day + recall * z_pat[..., 1]), 0, 10).astype(np.int8)
+    vas = np.clip(10.0 * (day + recall * z_pat[..., 2]), 0.0, 100.0)
+    fear = patient_true["fear_avoidance_z"]
+    odi = np.clip(
+        ps["odi_per_pain_point"].value * np.clip(day, 0, 10)
+        + ps["odi_fear_avoidance_effect"].value * fear
+        + ps["odi_noise_sd"].value * z_pat[..., 3],
+        0.0,
+        100.0,
+    )
+    patient = {
+        "pain_latent": patient_true["pain_latent"],
+        "pain_reported_mean": mean_pain,
+        "chronic_pain": mean_pain >= ps["chronic_pain_threshold"].value,
+        "nrs": nrs,
+        "vas": vas,
+        "odi": odi,
+    }
+    return Measured(disc, patient)
+
+
+def person_findings(measured: Measured) -> dict[str, np.ndarray]:
+    """Per-person findings (n_patients, n_times): the finding at any lumbar level."""
+    return {f: measured.disc[f].any(axis=-1) for f in FINDINGS}

@@ -1,0 +1,38 @@
+"""Named random streams: one generator per (study seed, stream, patient index).
+
+Every patient's draws come from its own stream, derived from the study seed and the
+patient's index with NumPy's ``SeedSequence`` spawn keys, so a patient's covariates,
+variability and noise are the same whatever chunk or worker it is simulated in. No global
+NumPy state is used anywhere in DiscTwin.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+__all__ = ["Stream", "patient_generator"]
+
+
+class Stream(IntEnum):
+    """The named streams of a study (their values are part of the spawn key: never reuse)."""
+
+    COVARIATES = 1
+    VARIABILITY = 2
+    OBSERVATION = 3
+    RANDOMISATION = 4
+    DROPOUT = 5
+    PSA = 6
+
+
+def patient_generator(seed: int, stream: Stream, patient_index: int) -> np.random.Generator:
+    """The generator of one patient's draws in one stream.
+
+    >>> a = patient_generator(7, Stream.COVARIATES, 12).random()
+    >>> b = patient_generator(7, Stream.COVARIATES, 12).random()
+    >>> a == b
+    True
+    """
+    seq = np.random.SeedSequence(int(seed), spawn_key=(int(stream), int(patient_index)))
+    return np.random.Generator(np.random.PCG64(seq))
