@@ -30,8 +30,10 @@ def test_sources_name_a_paper_or_an_assumption_with_a_reason(ps):
             assert len(text) > len("assumption: ") + 10, spec.name
         else:
             # a citation has a year, or points to the project's science file or a definition
-            assert any(ch.isdigit() for ch in text) or "science.md" in text or text.startswith(
-                ("definition", "physiology")
+            assert (
+                any(ch.isdigit() for ch in text)
+                or "science.md" in text
+                or text.startswith(("definition", "physiology"))
             ), spec.name
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +12,7 @@ import numpy as np
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -26,12 +29,33 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def user_errors(command: Callable) -> Callable:
+    """Turn a DiscTwin user error into one clear message on stderr and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except DiscTwinError as err:
+            err_console.print(
+                f"[bold red]error:[/bold red] {escape(str(err))}", highlight=False, soft_wrap=True
+            )
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
 def _from_pydantic(err: ValidationError, names: dict[str, str]) -> ConfigError:
     problems = []
     for e in err.errors():
         field = str(e["loc"][0]) if e["loc"] else "input"
-        problems.append(Problem(names.get(field, field), e.get("input"),
-                                e["msg"].removeprefix("Value error, ")))
+        problems.append(
+            Problem(
+                names.get(field, field),
+                e.get("input"),
+                e["msg"].removeprefix("Value error, ").removeprefix("Input should be "),
+            )
+        )
     return ConfigError(problems)
 
 
@@ -54,13 +78,22 @@ def parse_ages(text: str) -> list[float]:
 
 
 @app.command()
+@user_errors
 def simulate(
     n_patients: Annotated[int, typer.Option(help="Number of virtual patients.")] = 2000,
     seed: Annotated[int, typer.Option(help="Study seed (same seed, same patients).")] = 2026,
-    ages: Annotated[str, typer.Option(help="Ages to record, START:STOP:STEP or a list.")] = "20:80:10",
-    out: Annotated[Path, typer.Option(help="Output directory (resumed if it holds the same run).")] = Path("disctwin-simulation"),
-    parameters: Annotated[Path | None, typer.Option(help="Parameter-set TOML (default: packaged).")] = None,
-    chunk_size: Annotated[int, typer.Option(help="Patients integrated per chunk (memory bound).")] = 2000,
+    ages: Annotated[
+        str, typer.Option(help="Ages to record, START:STOP:STEP or a list.")
+    ] = "20:80:10",
+    out: Annotated[
+        Path, typer.Option(help="Output directory (resumed if it holds the same run).")
+    ] = Path("disctwin-simulation"),
+    parameters: Annotated[
+        Path | None, typer.Option(help="Parameter-set TOML (default: packaged).")
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option(help="Patients integrated per chunk (memory bound).")
+    ] = 2000,
     threads: Annotated[int | None, typer.Option(help="Threads (default: all cores).")] = None,
     rtol: Annotated[float, typer.Option(help="Solver relative tolerance.")] = 1e-6,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
@@ -70,28 +103,42 @@ def simulate(
     Prints the per-person prevalence of each MRI finding by age beside Brinjikji 2015.
     """
     from disctwin.engine import Engine, PopulationSpec
+    from disctwin.engine.engine import validate_ages
     from disctwin.io.simulation import run_simulation
 
-    age_list = parse_ages(ages)
+    age_list = validate_ages(parse_ages(ages), field="--ages").tolist()
     try:
         spec = PopulationSpec(
-            n_patients=n_patients, seed=seed,
+            n_patients=n_patients,
+            seed=seed,
             parameter_file=str(parameters) if parameters else None,
         )
         engine = Engine(chunk_size=chunk_size, threads=threads, rtol=rtol)
     except ValidationError as err:
-        raise _from_pydantic(err, {"n_patients": "--n-patients", "seed": "--seed",
-                                   "chunk_size": "--chunk-size", "threads": "--threads",
-                                   "rtol": "--rtol"}) from None
+        raise _from_pydantic(
+            err,
+            {
+                "n_patients": "--n-patients",
+                "seed": "--seed",
+                "chunk_size": "--chunk-size",
+                "threads": "--threads",
+                "rtol": "--rtol",
+            },
+        ) from None
     progress = Progress(
-        TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("patients"), TimeRemainingColumn(), console=err_console,
+        TextColumn("[bold]simulating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("patients"),
+        TimeRemainingColumn(),
+        console=err_console,
         disable=quiet or not err_console.is_terminal,
     )
     with progress:
         task = progress.add_task("simulate", total=n_patients)
-        run = run_simulation(spec, age_list, out, engine=engine,
-                             on_progress=lambda k: progress.advance(task, k))
+        run = run_simulation(
+            spec, age_list, out, engine=engine, on_progress=lambda k: progress.advance(task, k)
+        )
     _print_simulation(run, age_list)
 
 
@@ -100,10 +147,14 @@ def _print_simulation(run, age_list) -> None:
     from disctwin.io.simulation import prevalence_by_age
 
     prev = prevalence_by_age(run.out_dir)
-    published = {(r["finding"], float(r["age_years"])): (float(r["prevalence_pct"]), r["n_at_age"])
-                 for r in load_csv("brinjikji2015_prevalence_by_age.csv")}
-    table = Table(title="Per-person prevalence (%) by age: DiscTwin vs Brinjikji 2015 "
-                        "(asymptomatic adults, any lumbar level)")
+    published = {
+        (r["finding"], float(r["age_years"])): (float(r["prevalence_pct"]), r["n_at_age"])
+        for r in load_csv("brinjikji2015_prevalence_by_age.csv")
+    }
+    table = Table(
+        title="Per-person prevalence (%) by age: DiscTwin vs Brinjikji 2015 "
+        "(asymptomatic adults, any lumbar level)"
+    )
     table.add_column("finding")
     for a in age_list:
         table.add_column(f"{a:g} y", justify="right")
@@ -115,19 +166,28 @@ def _print_simulation(run, age_list) -> None:
             cells.append(f"{model:.0f}" + (f" [dim]({pub[0]:.0f})[/dim]" if pub else ""))
         table.add_row(finding, *cells)
     console.print(table)
-    console.print("[dim](published value in brackets; chronic_pain is not a Brinjikji finding)[/dim]")
+    console.print(
+        "[dim](published value in brackets; chronic_pain is not a Brinjikji finding)[/dim]"
+    )
     counts = ", ".join(f"{k}: {v}" for k, v in run.status_counts.items())
     years = run.n_patients * (max(age_list) - 10.0)
     rate = f"{years / run.seconds:,.0f} patient-years/s" if run.parts_written else "resumed"
-    console.print(f"patients: {run.n_patients} ({counts}); parts written {run.parts_written}, "
-                  f"skipped {run.parts_skipped}; {run.seconds:.1f} s ({rate})")
+    console.print(
+        f"patients: {run.n_patients} ({counts}); parts written {run.parts_written}, "
+        f"skipped {run.parts_skipped}; {run.seconds:.1f} s ({rate})"
+    )
     console.print(f"output: {run.out_dir}")
 
 
 @app.command()
+@user_errors
 def params(
-    group: Annotated[str | None, typer.Option(help="Only this group (e.g. nutrition, pain).")] = None,
-    parameters: Annotated[Path | None, typer.Option(help="Parameter-set TOML (default: packaged).")] = None,
+    group: Annotated[
+        str | None, typer.Option(help="Only this group (e.g. nutrition, pain).")
+    ] = None,
+    parameters: Annotated[
+        Path | None, typer.Option(help="Parameter-set TOML (default: packaged).")
+    ] = None,
     format: Annotated[str, typer.Option(help="table, csv or md.")] = "table",
 ) -> None:
     """Print the parameter table: name, value, unit, range, variability, meaning, source."""
@@ -153,8 +213,19 @@ def params(
             parts.append(f"disc CV {s.between_disc_cv:g}")
         return "; ".join(parts)
 
-    rows = [(s.name, value(s), s.unit, f"[{s.range[0]:g}, {s.range[1]:g}]", variability(s),
-             s.group, s.meaning, s.source) for s in specs]
+    rows = [
+        (
+            s.name,
+            value(s),
+            s.unit,
+            f"[{s.range[0]:g}, {s.range[1]:g}]",
+            variability(s),
+            s.group,
+            s.meaning,
+            s.source,
+        )
+        for s in specs
+    ]
     header = ("name", "value", "unit", "range", "variability", "group", "meaning", "source")
     if format == "csv":
         import csv
@@ -178,9 +249,5 @@ def params(
 
 
 def main() -> None:
-    """Entry point: user mistakes become one clear message and exit code 2."""
-    try:
-        app(prog_name="disctwin")
-    except DiscTwinError as err:
-        err_console.print(f"[bold red]error:[/bold red] {err}", highlight=False, soft_wrap=True)
-        sys.exit(2)
+    """Entry point of the ``disctwin`` command."""
+    app(prog_name="disctwin")

@@ -30,7 +30,7 @@ class _Printer(PythonCodePrinter):
     def __init__(self) -> None:
         super().__init__({"fully_qualified_modules": True, "standard": "python3"})
 
-    def _print_Pow(self, expr, rational=False):  # noqa: D401 - sympy printer hook
+    def _print_Pow(self, expr, rational=False):
         base, exp = expr.as_base_exp()
         # small integer powers as products: exact, cheaper than pow()
         if exp.is_Integer and 2 <= int(exp) <= 4:
@@ -119,8 +119,16 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         ]
 
     # ------------------------------------------------------------------------------ rhs
-    def function(name: str, out: str, disc_exprs, disc_targets, tail_exprs, tail_targets,
-                 accumulate_input: bool, tail_needs_input: bool) -> list[str]:
+    def function(
+        name: str,
+        out: str,
+        disc_exprs,
+        disc_targets,
+        tail_exprs,
+        tail_targets,
+        accumulate_input: bool,
+        tail_needs_input: bool,
+    ) -> list[str]:
         lines = ["@nb.njit(cache=True)", f"def {name}(t, y, p, {out}):"]
         all_exprs = list(disc_exprs) + ([disc_input] if accumulate_input else [])
         d_names, p_names = used_names(all_exprs)
@@ -156,10 +164,14 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
 
     # rhs
     rhs_lines = function(
-        "rhs", "dydt",
-        disc_rates, [f"dydt[o + {i}]" for i in range(nb_)],
-        tail_rates, [f"dydt[{n_disc_total + i}]" for i in range(N_PATIENT_STATES)],
-        accumulate_input=True, tail_needs_input=True,
+        "rhs",
+        "dydt",
+        disc_rates,
+        [f"dydt[o + {i}]" for i in range(nb_)],
+        tail_rates,
+        [f"dydt[{n_disc_total + i}]" for i in range(N_PATIENT_STATES)],
+        accumulate_input=True,
+        tail_needs_input=True,
     )
 
     # jac: disc block entries + gradient of the disc input (stored in the tail rows)
@@ -214,10 +226,14 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
     dfdt_disc = [sp.diff(r, t) for r in disc_rates]
     tail_t = [sp.diff(r, t) for r in tail_rates]
     dfdt_lines = function(
-        "dfdt", "ft",
-        dfdt_disc, [f"ft[o + {i}]" for i in range(nb_)],
-        tail_t, [f"ft[{n_disc_total + i}]" for i in range(N_PATIENT_STATES)],
-        accumulate_input=False, tail_needs_input=False,
+        "dfdt",
+        "ft",
+        dfdt_disc,
+        [f"ft[o + {i}]" for i in range(nb_)],
+        tail_t,
+        [f"ft[{n_disc_total + i}]" for i in range(N_PATIENT_STATES)],
+        accumulate_input=False,
+        tail_needs_input=False,
     )
 
     src = "\n".join(header + rhs_lines + jac_lines + dfdt_lines)

@@ -20,14 +20,12 @@ Design:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from disctwin.errors import ConfigError, Problem
 from disctwin.model import DISC_STATES, N_LEVELS, PATIENT_STATES, build_model
@@ -142,8 +140,9 @@ class CompiledModel:
         n = parameters.shape[0]
         ns = self.n_states
         y0 = np.ascontiguousarray(np.broadcast_to(y0, (n, ns)), dtype=np.float64)
-        T = np.ascontiguousarray(np.broadcast_to(np.atleast_2d(t_out), (n, np.shape(t_out)[-1])),
-                                 dtype=np.float64)
+        T = np.ascontiguousarray(
+            np.broadcast_to(np.atleast_2d(t_out), (n, np.shape(t_out)[-1])), dtype=np.float64
+        )
         if t_breaks is None:
             breaks = np.zeros((n, 1))
             n_breaks = np.zeros(n, dtype=np.int64)
@@ -155,8 +154,18 @@ class CompiledModel:
         n_steps = np.empty(n, dtype=np.int64)
         atol_v = np.full(ns, float(atol))
         self.module.solve_population(
-            np.full(n, float(t0)), y0, np.ascontiguousarray(parameters, dtype=np.float64), T,
-            breaks, n_breaks, float(rtol), atol_v, int(max_steps), out, status, n_steps,
+            np.full(n, float(t0)),
+            y0,
+            np.ascontiguousarray(parameters, dtype=np.float64),
+            T,
+            breaks,
+            n_breaks,
+            float(rtol),
+            atol_v,
+            int(max_steps),
+            out,
+            status,
+            n_steps,
         )
         return out, status, n_steps
 
@@ -210,11 +219,6 @@ class Engine(BaseModel):
     chunk_size: int = Field(default=2_000, gt=0, le=1_000_000)
     threads: int | None = Field(default=None, gt=0, le=1024)
 
-    @field_validator("threads")
-    @classmethod
-    def _threads(cls, v: int | None) -> int | None:
-        return v
-
     def run(
         self,
         population: PopulationSpec,
@@ -227,7 +231,6 @@ class Engine(BaseModel):
         """Simulate patients ``start..stop-1`` from age 10 and yield results chunk by chunk."""
         ages = validate_ages(ages_years)
         stop = population.n_patients if stop is None else stop
-        ps = population.parameter_set()
         first = population.sample(start, min(stop, start + 1))
         model = compiled_model(first.layout)
         if self.threads is not None:
@@ -237,13 +240,17 @@ class Engine(BaseModel):
         t0 = START_AGE_YEARS * DAYS_PER_YEAR
         t_out = ages * DAYS_PER_YEAR
         y0 = initial_state()
-        del ps
         for lo in range(start, stop, self.chunk_size):
             hi = min(stop, lo + self.chunk_size)
             pop = population.sample(lo, hi)
             states, status, n_steps = model.solve(
-                t0, y0, pop.parameters, t_out,
-                rtol=self.rtol, atol=self.atol, max_steps=self.max_steps,
+                t0,
+                y0,
+                pop.parameters,
+                t_out,
+                rtol=self.rtol,
+                atol=self.atol,
+                max_steps=self.max_steps,
             )
             result = ChunkResult(pop, t_out, states, status, n_steps)
             if on_chunk is not None:
@@ -251,32 +258,28 @@ class Engine(BaseModel):
             yield result
 
 
-def validate_ages(ages_years: Sequence[float]) -> np.ndarray:
+def validate_ages(ages_years: Sequence[float], field: str = "ages") -> np.ndarray:
     """Check requested ages: finite, within [10, 100] years, strictly increasing."""
-    ages = np.asarray(list(ages_years), dtype=float)
+    try:
+        ages = np.asarray(list(ages_years), dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(Problem(field, ages_years, "a list of ages in years")) from None
     problems = []
     if ages.ndim != 1 or ages.size == 0:
-        problems.append(Problem("ages", list(ages_years), "a non-empty list of ages in years"))
+        problems.append(Problem(field, list(ages_years), "a non-empty list of ages in years"))
     elif not np.all(np.isfinite(ages)):
-        problems.append(Problem("ages", ages.tolist(), "finite numbers"))
+        problems.append(Problem(field, ages.tolist(), "finite numbers"))
     else:
         if ages.min() < START_AGE_YEARS or ages.max() > MAX_AGE_YEARS:
             problems.append(
-                Problem("ages", ages.tolist(),
-                        f"ages between {START_AGE_YEARS:g} and {MAX_AGE_YEARS:g} years")
+                Problem(
+                    field,
+                    ages.tolist(),
+                    f"ages between {START_AGE_YEARS:g} and {MAX_AGE_YEARS:g} years",
+                )
             )
         if np.any(np.diff(ages) <= 0):
-            problems.append(Problem("ages", ages.tolist(), "strictly increasing ages"))
+            problems.append(Problem(field, ages.tolist(), "strictly increasing ages"))
     if problems:
         raise ConfigError(problems)
     return ages
-
-
-def n_chunks(n_patients: int, chunk_size: int) -> int:
-    return math.ceil(n_patients / chunk_size)
-
-
-def cache_dir() -> Path:
-    from disctwin.engine.compile import cache_directory
-
-    return cache_directory()

@@ -50,7 +50,9 @@ def _disc_substitution(model: SymbolicModel, layout: ParameterLayout, y, p, leve
 
 @cache
 def _flatten_cached(model: SymbolicModel, layout_key: tuple) -> FlatSystem:
-    layout = ParameterLayout(*layout_key[:1], dict(layout_key[1]), dict(layout_key[2]), layout_key[3])
+    layout = ParameterLayout(
+        *layout_key[:1], dict(layout_key[1]), dict(layout_key[2]), layout_key[3]
+    )
     return _flatten(model, layout)
 
 

@@ -64,10 +64,12 @@ def _reference_cached(layout_key: tuple) -> ReferenceModel:
     system = flatten(build_model(), layout)
     yv = sp.Matrix(system.y)
     rates = sp.Matrix(system.rates)
-    f_l = sp.lambdify((system.t, list(system.y), list(system.p)), list(system.rates),
-                      modules="numpy", cse=True)
-    jac_l = sp.lambdify((system.t, list(system.y), list(system.p)), rates.jacobian(yv),
-                        modules="numpy", cse=True)
+    f_l = sp.lambdify(
+        (system.t, list(system.y), list(system.p)), list(system.rates), modules="numpy", cse=True
+    )
+    jac_l = sp.lambdify(
+        (system.t, list(system.y), list(system.p)), rates.jacobian(yv), modules="numpy", cse=True
+    )
 
     def f(t, y, p):
         return np.asarray(f_l(t, y, p), dtype=float)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["model_digest", "provenance", "package_version"]
+__all__ = ["model_digest", "package_version", "provenance"]
 
 
 def package_version() -> str:

@@ -109,7 +109,7 @@ def chunk_tables(result: ChunkResult, seed: int) -> tuple[pa.Table, pa.Table]:
     return pa.table(disc_cols), pa.table(pat_cols)
 
 
-def _config(spec: PopulationSpec, ages: np.ndarray, engine: Engine) -> dict:
+def _config(spec: PopulationSpec, ages: np.ndarray, engine: Engine, part_size: int) -> dict:
     return {
         "population": spec.model_dump(),
         "ages_years": ages.tolist(),
@@ -117,13 +117,13 @@ def _config(spec: PopulationSpec, ages: np.ndarray, engine: Engine) -> dict:
         "solver": {"rtol": engine.rtol, "atol": engine.atol, "max_steps": engine.max_steps},
         "parameter_set": spec.parameter_set().name,
         "parameter_digest": spec.parameter_set().digest(),
-        "part_patients": PART_PATIENTS,
+        "part_patients": part_size,
     }
 
 
 def _write_atomic(table: pa.Table, path: Path, meta: dict) -> None:
     table = table.replace_schema_metadata({"disctwin": canonical_json(meta)})
-    tmp = path.with_suffix(".parquet.tmp")
+    tmp = path.parent / f".{path.name}.tmp"  # dot-files are ignored by Parquet dataset readers
     pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000)
     os.replace(tmp, path)
 
@@ -135,6 +135,7 @@ def run_simulation(
     *,
     engine: Engine | None = None,
     on_progress: Callable[[int], None] | None = None,
+    part_size: int = PART_PATIENTS,
 ) -> SimulationRun:
     """Simulate ``spec`` and write the output directory (see module docs).
 
@@ -146,7 +147,9 @@ def run_simulation(
     ages = validate_ages(ages_years)
     spec.parameter_set()  # validate the parameter file before touching the disk
     out = Path(out_dir)
-    meta = provenance(_config(spec, ages, engine))
+    if part_size < 1:
+        raise ConfigError(Problem("part_size", part_size, "a positive number of patients"))
+    meta = provenance(_config(spec, ages, engine, part_size))
     manifest_path = out / "run.json"
     if out.exists() and not out.is_dir():
         raise ConfigError(Problem("out", str(out), "a directory path (a file exists there)"))
@@ -154,9 +157,12 @@ def run_simulation(
         old = json.loads(manifest_path.read_text())
         if canonical_json(old.get("provenance")) != canonical_json(meta):
             raise ConfigError(
-                Problem("out", str(out),
-                        "an empty directory, or one holding a run with the same configuration "
-                        "(to resume it); this one holds a different run")
+                Problem(
+                    "out",
+                    str(out),
+                    "an empty directory, or one holding a run with the same configuration "
+                    "(to resume it); this one holds a different run",
+                )
             )
     elif out.exists() and any(out.iterdir()):
         raise ConfigError(Problem("out", str(out), "a new or empty directory"))
@@ -169,10 +175,10 @@ def run_simulation(
     started = time.perf_counter()
     counts = dict.fromkeys(STATUS_NAMES.values(), 0)
     written = skipped = 0
-    n_parts = -(-spec.n_patients // PART_PATIENTS)
+    n_parts = -(-spec.n_patients // part_size)
     for part in range(n_parts):
-        lo = part * PART_PATIENTS
-        hi = min(spec.n_patients, lo + PART_PATIENTS)
+        lo = part * part_size
+        hi = min(spec.n_patients, lo + part_size)
         disc_path = out / "discs" / f"part-{part:05d}.parquet"
         pat_path = out / "patients" / f"part-{part:05d}.parquet"
         if disc_path.exists() and pat_path.exists():
@@ -197,8 +203,13 @@ def run_simulation(
     _write_summary(summary, out / "summary.csv")
     seconds = time.perf_counter() - started
     final_counts = _status_counts(out)
-    manifest.update(complete=True, status_counts=final_counts, seconds=seconds,
-                    parts_written=written, parts_skipped=skipped)
+    manifest.update(
+        complete=True,
+        status_counts=final_counts,
+        seconds=seconds,
+        parts_written=written,
+        parts_skipped=skipped,
+    )
     manifest_path.write_text(json.dumps(manifest, indent=2))
     return SimulationRun(out, spec.n_patients, written, skipped, final_counts, seconds)
 

@@ -132,7 +132,8 @@ def build_model() -> SymbolicModel:
     Disc (per level; all contents relative to the adolescent disc, rates per day):
 
     * load: :math:`L = \text{level\_load}\,(1 + m\,\text{manual})(1 + b\,(\text{BMI}-25))`.
-    * endplate: :math:`\dot P_e = -k_{ep} e^{\beta_s s + \beta_d d + \beta_L (L-1)} (P_e - P_{min})`.
+    * endplate:
+      :math:`\dot P_e = -k_{ep} e^{\beta_s s + \beta_d d + \beta_L (L-1)} (P_e - P_{min})`.
     * glucose (quasi-steady diffusion-consumption balance):
       :math:`G = P_e / (P_e + \phi (C + f_s S))`; pH falls linearly with the glucose deficit.
     * cells: logistic proliferation scaled by glucose, apoptosis raised by inflammation and by
@@ -171,13 +172,17 @@ def build_model() -> SymbolicModel:
         return q.symbol
 
     load = assign(
-        "load", "1", "Relative mechanical load on the disc",
+        "load",
+        "1",
+        "Relative mechanical load on the disc",
         P.level_load
         * (1 + P.manual_labour_load_effect * cov["manual_labour"])
         * (1 + P.bmi_load_effect * (cov["bmi"] - 25)),
     )
     ep_rate = assign(
-        "endplate_decline", "1/day", "Rate constant of endplate permeability decline",
+        "endplate_decline",
+        "1/day",
+        "Rate constant of endplate permeability decline",
         P.endplate_decline_rate
         * sp.exp(
             P.smoking_endplate_effect * cov["smoker"]
@@ -187,21 +192,28 @@ def build_model() -> SymbolicModel:
     )
     consumers = C + P.senescent_consumption_fraction * S
     glucose = assign(
-        "glucose", "1", "NP-centre glucose relative to the endplate boundary (quasi-steady)",
+        "glucose",
+        "1",
+        "NP-centre glucose relative to the endplate boundary (quasi-steady)",
         Pe / (Pe + P.glucose_consumption_ratio * consumers),
     )
     glucose_ref = 1 / (1 + P.glucose_consumption_ratio)
     ph = assign(
-        "ph", "pH", "NP-centre pH (lactate accumulates as supply falls)",
+        "ph",
+        "pH",
+        "NP-centre pH (lactate accumulates as supply falls)",
         P.ph_boundary - P.ph_drop_per_glucose_deficit * (1 - glucose),
     )
     nutrient_stress = assign(
-        "nutrient_stress", "1", "Cell-death drive from low glucose plus low pH (0 = none)",
+        "nutrient_stress",
+        "1",
+        "Cell-death drive from low glucose plus low pH (0 = none)",
         _hill_down(glucose, P.glucose_stress_half, 4)
         + 1 / (1 + sp.exp((ph - P.ph_stress_half) / P.ph_stress_width)),
     )
     inflammation = assign(
-        "inflammation", "1",
+        "inflammation",
+        "1",
         "Inflammation index (IL-1beta/TNF-alpha activity; 1 = moderately inflamed disc)",
         P.il1_signalling
         * (
@@ -212,29 +224,39 @@ def build_model() -> SymbolicModel:
         ),
     )
     mtorc1 = assign(
-        "mtorc1", "1", "mTORC1 activity (nutrient- and cytokine-driven)",
+        "mtorc1",
+        "1",
+        "mTORC1 activity (nutrient- and cytokine-driven)",
         P.rptor_expression
-        * glucose / (glucose + P.mtorc1_glucose_half)
+        * glucose
+        / (glucose + P.mtorc1_glucose_half)
         * (1 + P.mtorc1_inflammation_gain * inflammation),
     )
     autophagy_raw = (1 + P.autophagy_inflammation_gain * inflammation) / (
         1 + mtorc1 / P.autophagy_mtorc1_half
     )
     autophagy = assign(
-        "autophagy", "1", "Autophagy relative to the healthy adolescent disc",
+        "autophagy",
+        "1",
+        "Autophagy relative to the healthy adolescent disc",
         autophagy_raw / _reference(autophagy_raw, da, Pe, C, S, PG, Hn, glucose_ref),
     )
     autophagy_stress = assign(
-        "autophagy_stress", "1",
+        "autophagy_stress",
+        "1",
         "Multiplier of apoptosis and senescence from impaired autophagy (1 at reference)",
         (2 / (1 + autophagy)) ** P.autophagy_protection_exponent,
     )
     senescence = assign(
-        "senescence", "1/day", "Rate at which viable cells become senescent, per viable cell",
+        "senescence",
+        "1/day",
+        "Rate at which viable cells become senescent, per viable cell",
         P.senescence_rate * (1 + P.inflammation_senescence_gain * inflammation) * autophagy_stress,
     )
     cell_death = assign(
-        "cell_death", "1/day", "Death rate of viable cells (apoptosis + nutrient failure)",
+        "cell_death",
+        "1/day",
+        "Death rate of viable cells (apoptosis + nutrient failure)",
         P.apoptosis_rate * (1 + P.inflammation_apoptosis_gain * inflammation) * autophagy_stress
         + P.nutrient_death_rate * nutrient_stress,
     )
@@ -247,15 +269,18 @@ def build_model() -> SymbolicModel:
         * age_factor
         * sp.exp(-P.genetic_anabolic_effect * cov["genetic_risk_score"])
         / (1 + inflammation / P.anabolic_inflammation_half)
-        * glucose / (glucose + P.anabolic_glucose_half)
+        * glucose
+        / (glucose + P.anabolic_glucose_half)
         * C
     )
     synthesis = assign(
-        "matrix_synthesis", "1",
+        "matrix_synthesis",
+        "1",
         "Matrix synthesis relative to the adolescent reference disc (viable cells x drive)",
         synthesis_raw
-        / _reference(synthesis_raw, da, Pe, C, S, PG, Hn, glucose_ref,
-                     extra={t: P.anabolic_reference_age}),
+        / _reference(
+            synthesis_raw, da, Pe, C, S, PG, Hn, glucose_ref, extra={t: P.anabolic_reference_age}
+        ),
     )
     enzyme_raw = (
         P.enzyme_basal
@@ -265,12 +290,14 @@ def build_model() -> SymbolicModel:
     )
     enzyme_ref = _reference(enzyme_raw, da, Pe, C, S, PG, Hn, glucose_ref)
     aggrecanase = assign(
-        "aggrecanase_activity", "1",
+        "aggrecanase_activity",
+        "1",
         "ADAMTS-4/5 activity relative to the adolescent reference (TIMP-inhibited)",
         P.adamts_expression * enzyme_raw / enzyme_ref / P.timp_level,
     )
     collagenase = assign(
-        "collagenase_activity", "1",
+        "collagenase_activity",
+        "1",
         "MMP-3/13 activity relative to the adolescent reference (TIMP-inhibited)",
         P.mmp_expression * enzyme_raw / enzyme_ref / P.timp_level,
     )
@@ -280,19 +307,25 @@ def build_model() -> SymbolicModel:
     water = assign("water_fraction", "1", "NP water fraction", water_raw)
     hydration = (water - P.water_fraction_floor) / P.water_fraction_span
     height_eq = assign(
-        "height_equilibrium", "1", "Disc height the disc relaxes towards (hydration, annulus)",
+        "height_equilibrium",
+        "1",
+        "Disc height the disc relaxes towards (hydration, annulus)",
         P.height_floor + (1 - P.height_floor) * hydration - P.height_fissure_loss * F,
     )
     swelling = PG / (PG + P.herniation_swelling_half) * (1 + P.herniation_swelling_half)
     ngf_drive = assign(
-        "ngf_drive", "1", "Nerve-growth drive: NGF (inflammation) x fissure path / aggrecan block",
+        "ngf_drive",
+        "1",
+        "Nerve-growth drive: NGF (inflammation) x fissure path / aggrecan block",
         inflammation
-        * F**2 / (F**2 + P.nerve_fissure_half**2)
+        * F**2
+        / (F**2 + P.nerve_fissure_half**2)
         * _hill_down(PG, P.nerve_proteoglycan_inhibition, 2),
     )
     sensitised = 1 + P.nociceptor_inflammation_gain * inflammation
     disc_input = assign(
-        "disc_nociceptive_input", "1",
+        "disc_nociceptive_input",
+        "1",
         "Nociceptive input from this disc: discogenic (innervation x sensitisation x "
         "mechanical stress) plus radicular (herniation)",
         N * sensitised * (1 + P.nociceptor_mechanical_gain * (1 - DH))
@@ -318,7 +351,8 @@ def build_model() -> SymbolicModel:
     pa: list[Quantity] = []
     nociceptive_input = _sym("nociceptive_input")
     transmission = Quantity(
-        "transmission", "1",
+        "transmission",
+        "1",
         "DRG transmission gain: Nav1.7 expression^exponent / relative opioid tone",
         P.nav17_expression**P.nav17_exponent
         * (1 + P.endogenous_opioid_tone)
@@ -326,7 +360,9 @@ def build_model() -> SymbolicModel:
     )
     pa.append(transmission)
     transmitted = Quantity(
-        "transmitted_input", "1", "Nociceptive input transmitted to the spinal cord",
+        "transmitted_input",
+        "1",
+        "Nociceptive input transmitted to the spinal cord",
         P.pain_sensitivity * transmission.symbol * nociceptive_input,
     )
     pa.append(transmitted)
@@ -334,7 +370,8 @@ def build_model() -> SymbolicModel:
     patient_rates = (
         P.sensitisation_onset_rate
         * sp.exp(P.depression_sensitisation_effect * cov["depression"])
-        * x**2 / (x**2 + P.sensitisation_input_half**2)
+        * x**2
+        / (x**2 + P.sensitisation_input_half**2)
         * (1 - CS)
         - P.sensitisation_decay_rate * CS,
     )
@@ -342,13 +379,25 @@ def build_model() -> SymbolicModel:
     # ---------------------------------------------------------------------- observables
     water_ref = P.water_fraction_floor + P.water_fraction_span
     disc_obs = (
-        Quantity("t2_relative", "1", "NP T2 relative to the adolescent disc",
-                 sp.exp(P.t2_water_sensitivity * (water - water_ref))),
-        Quantity("t2_ms", "ms", "NP T2 relaxation time",
-                 P.t2_reference_ms * sp.exp(P.t2_water_sensitivity * (water - water_ref))),
+        Quantity(
+            "t2_relative",
+            "1",
+            "NP T2 relative to the adolescent disc",
+            sp.exp(P.t2_water_sensitivity * (water - water_ref)),
+        ),
+        Quantity(
+            "t2_ms",
+            "ms",
+            "NP T2 relaxation time",
+            P.t2_reference_ms * sp.exp(P.t2_water_sensitivity * (water - water_ref)),
+        ),
         Quantity("disc_height_relative", "1", "Disc height relative to adolescence", DH),
-        Quantity("bulge_index", "1", "Circumferential bulge: height loss + annular laxity",
-                 (1 - DH) + P.bulge_fissure_weight * F),
+        Quantity(
+            "bulge_index",
+            "1",
+            "Circumferential bulge: height loss + annular laxity",
+            (1 - DH) + P.bulge_fissure_weight * F,
+        ),
         Quantity("herniation", "1", "Herniated NP volume fraction", Hn),
         Quantity("annular_damage_extent", "1", "Annular damage (fissure extent)", F),
         Quantity("glucose", "1", "NP-centre glucose (relative)", glucose),
@@ -359,15 +408,29 @@ def build_model() -> SymbolicModel:
     pain_input = x * (1 + P.sensitisation_gain * CS)
     latent = 10 * pain_input**2 / (pain_input**2 + P.pain_scale**2)
     patient_obs = (
-        Quantity("pain_latent", "points",
-                 "Noise-free pain intensity on the 0-10 NRS before psychosocial modifiers",
-                 latent),
-        Quantity("pain_reported_mean", "points",
-                 "Expected reported pain (0-10) with psychosocial modifiers, before noise",
-                 latent * (1 + P.depression_pain_effect * cov["depression"]
-                           + P.fear_avoidance_pain_effect * cov["fear_avoidance"])),
-        Quantity("fear_avoidance_z", "1", "Fear-avoidance beliefs (covariate, SD units)",
-                 cov["fear_avoidance"]),
+        Quantity(
+            "pain_latent",
+            "points",
+            "Noise-free pain intensity on the 0-10 NRS before psychosocial modifiers",
+            latent,
+        ),
+        Quantity(
+            "pain_reported_mean",
+            "points",
+            "Expected reported pain (0-10) with psychosocial modifiers, before noise",
+            latent
+            * (
+                1
+                + P.depression_pain_effect * cov["depression"]
+                + P.fear_avoidance_pain_effect * cov["fear_avoidance"]
+            ),
+        ),
+        Quantity(
+            "fear_avoidance_z",
+            "1",
+            "Fear-avoidance beliefs (covariate, SD units)",
+            cov["fear_avoidance"],
+        ),
     )
 
     return SymbolicModel(
@@ -393,12 +456,18 @@ def _reference(expr, assignments, Pe, C, S, PG, Hn, glucose_ref, extra=None):
     multipliers at 1. Used to normalise rates so the reference disc is at equilibrium.
     """
     ref = {
-        Pe: 1, C: 1, S: 0, PG: 1, Hn: 0,
+        Pe: 1,
+        C: 1,
+        S: 0,
+        PG: 1,
+        Hn: 0,
         _sym("load"): 1,
         _sym("genetic_risk_score"): 0,
         _sym("glucose"): glucose_ref,
-        _sym("il1_signalling"): 1, _sym("rptor_expression"): 1,
-        _sym("anabolic_gene_expression"): 1, _sym("anabolic_capacity"): 1,
+        _sym("il1_signalling"): 1,
+        _sym("rptor_expression"): 1,
+        _sym("anabolic_gene_expression"): 1,
+        _sym("anabolic_capacity"): 1,
         _sym("enzyme_basal"): 1,
     }
     if extra:

@@ -97,7 +97,9 @@ def true_observables(
     for name, f in disc_f.items():
         vals = f(t, y, p)
         disc[name] = np.stack([np.broadcast_to(v, (n, m)) for v in vals], axis=-1).astype(float)
-    patient = {name: np.broadcast_to(f(t, y, p), (n, m)).astype(float) for name, f in patient_f.items()}
+    patient = {
+        name: np.broadcast_to(f(t, y, p), (n, m)).astype(float) for name, f in patient_f.items()
+    }
     return disc, patient
 
 
@@ -161,7 +163,9 @@ def measure(
     shift = np.where(u_rater < miss / 2, -1, np.where(u_rater > 1 - miss / 2, 1, 0))
     grade = np.clip(grade + shift, 1, 5).astype(np.int8)
 
-    bulge_index = (1 - height) + ps["bulge_fissure_weight"].value * disc_true["annular_damage_extent"]
+    bulge_index = (1 - height) + ps["bulge_fissure_weight"].value * disc_true[
+        "annular_damage_extent"
+    ]
     herniation = disc_true["herniation"]
     disc = {
         "t2_ms": t2_rel * ps["t2_reference_ms"].value,

@@ -36,29 +36,52 @@ class StateSpec:
 
 
 DISC_STATES: tuple[StateSpec, ...] = (
-    StateSpec("endplate_permeability", "1",
-              "Endplate permeability to glucose relative to the adolescent endplate", 1.0),
-    StateSpec("viable_cells", "1",
-              "Viable, non-senescent NP cell density relative to the adolescent NP "
-              "(adult reference ~4,000 cells/mm^3)", 1.0),
-    StateSpec("senescent_cells", "1",
-              "Senescent NP cell density, same reference as viable_cells", 0.0),
+    StateSpec(
+        "endplate_permeability",
+        "1",
+        "Endplate permeability to glucose relative to the adolescent endplate",
+        1.0,
+    ),
+    StateSpec(
+        "viable_cells",
+        "1",
+        "Viable, non-senescent NP cell density relative to the adolescent NP "
+        "(adult reference ~4,000 cells/mm^3)",
+        1.0,
+    ),
+    StateSpec(
+        "senescent_cells", "1", "Senescent NP cell density, same reference as viable_cells", 0.0
+    ),
     StateSpec("proteoglycan", "1", "NP aggrecan content relative to the adolescent NP", 1.0),
-    StateSpec("collagen_ii", "1", "NP type II collagen content relative to the adolescent NP",
-              1.0),
-    StateSpec("disc_height", "1", "Disc height relative to the adolescent disc of that level",
-              1.0),
-    StateSpec("annular_damage", "1", "Extent of annular fissuring, 0 (intact) to 1 (through-and-"
-              "through)", 0.0),
-    StateSpec("herniated_volume", "1",
-              "NP material displaced beyond the annulus, fraction of NP volume (0-1)", 0.0),
-    StateSpec("innervation", "1",
-              "Depth of nociceptive fibre ingrowth into the disc, 0 (outer annulus only) to 1", 0.0),
+    StateSpec("collagen_ii", "1", "NP type II collagen content relative to the adolescent NP", 1.0),
+    StateSpec("disc_height", "1", "Disc height relative to the adolescent disc of that level", 1.0),
+    StateSpec(
+        "annular_damage",
+        "1",
+        "Extent of annular fissuring, 0 (intact) to 1 (through-and-through)",
+        0.0,
+    ),
+    StateSpec(
+        "herniated_volume",
+        "1",
+        "NP material displaced beyond the annulus, fraction of NP volume (0-1)",
+        0.0,
+    ),
+    StateSpec(
+        "innervation",
+        "1",
+        "Depth of nociceptive fibre ingrowth into the disc, 0 (outer annulus only) to 1",
+        0.0,
+    ),
 )
 
 PATIENT_STATES: tuple[StateSpec, ...] = (
-    StateSpec("central_sensitisation", "1",
-              "Central sensitisation of spinal pain transmission, 0 (none) to 1 (maximal)", 0.0),
+    StateSpec(
+        "central_sensitisation",
+        "1",
+        "Central sensitisation of spinal pain transmission, 0 (none) to 1 (maximal)",
+        0.0,
+    ),
 )
 
 N_DISC_STATES = len(DISC_STATES)

@@ -38,7 +38,13 @@ def _problems_from_validation(prefix: str, err: ValidationError, raw: Mapping) -
         loc = ".".join(str(x) for x in e["loc"])
         field = f"{prefix}.{loc}" if loc else prefix
         value = raw.get(e["loc"][0], e.get("input")) if e["loc"] else e.get("input")
-        problems.append(Problem(field, value, e["msg"].removeprefix("Value error, ")))
+        problems.append(
+            Problem(
+                field,
+                value,
+                e["msg"].removeprefix("Value error, ").removeprefix("Input should be "),
+            )
+        )
     return problems
 
 
@@ -199,8 +205,12 @@ def load_covariate_set(path: str | Path | None = None) -> CovariateSet:
     for s in specs:
         if s.depends_on is not None and s.depends_on not in names[: names.index(s.name)]:
             problems.append(
-                Problem(f"{where}: covariate {s.name}.depends_on", s.depends_on,
-                        "a covariate defined earlier in the file", suggest(s.depends_on, names))
+                Problem(
+                    f"{where}: covariate {s.name}.depends_on",
+                    s.depends_on,
+                    "a covariate defined earlier in the file",
+                    suggest(s.depends_on, names),
+                )
             )
     if problems:
         raise ConfigError(problems)

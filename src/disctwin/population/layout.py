@@ -33,7 +33,9 @@ class ParameterLayout:
     size: int
 
     @classmethod
-    def build(cls, parameter_set: ParameterSet, model_parameters: tuple[str, ...]) -> ParameterLayout:
+    def build(
+        cls, parameter_set: ParameterSet, model_parameters: tuple[str, ...]
+    ) -> ParameterLayout:
         """Lay out the parameters the model uses (in parameter-set order), then covariates."""
         used = set(model_parameters)
         names, offsets, widths = [], {}, {}

@@ -85,7 +85,9 @@ def sample_covariates(
         if spec.kind == "bernoulli":
             x = (uj < spec.p).astype(float)
         elif spec.kind == "logit_bernoulli":
-            p = expit(logit(spec.p) + spec.log_odds_slope * (values[spec.depends_on] - spec.reference))
+            p = expit(
+                logit(spec.p) + spec.log_odds_slope * (values[spec.depends_on] - spec.reference)
+            )
             x = (uj < p).astype(float)
         elif spec.kind == "normal":
             x = spec.mean + spec.sd * ndtri(uj)
@@ -128,7 +130,9 @@ def sample_population(
     n = len(patient_index)
 
     covariates = sample_covariates(cs, seed, patient_index)
-    varied = [s for s in ps if s.name in layout.offsets and (s.between_patient_cv or s.between_disc_cv)]
+    varied = [
+        s for s in ps if s.name in layout.offsets and (s.between_patient_cv or s.between_disc_cv)
+    ]
     z = _normals(seed, Stream.VARIABILITY, patient_index, (1 + N_LEVELS) * len(varied))
 
     P = np.empty((n, layout.size))

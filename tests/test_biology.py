@@ -1,0 +1,95 @@
+"""Plausible biology, qualitatively, in a population of 20,000 (SCIENCE.md 2, Brinjikji 2015).
+
+These are properties of the uncalibrated default parameter set; calibration (a later issue)
+must keep them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from disctwin.engine import Engine, PopulationSpec
+from disctwin.io import run_simulation
+from disctwin.model.observables import FINDINGS
+
+N = 20_000
+AGES = [20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0]
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("biology") / "out"
+    run = run_simulation(
+        PopulationSpec(n_patients=N, seed=7), AGES, out, engine=Engine(chunk_size=5000)
+    )
+    assert run.status_counts["ok"] == N
+    patients = pq.read_table(out / "patients")
+    discs = pq.read_table(
+        out / "discs", columns=["patient_index", "age_years", "level", "disc_degeneration"]
+    )
+    return patients, discs
+
+
+def _col(table, name):
+    return np.asarray(table.column(name).to_numpy(zero_copy_only=False))
+
+
+def _by_age(values, ages):
+    return np.array([values[ages == a].mean() for a in AGES])
+
+
+def _z_two_proportions(x1, x2):
+    p1, p2 = x1.mean(), x2.mean()
+    p = np.concatenate([x1, x2]).mean()
+    se = np.sqrt(p * (1 - p) * (1 / len(x1) + 1 / len(x2)))
+    return (p1 - p2) / se
+
+
+@pytest.mark.parametrize("finding", FINDINGS)
+def test_prevalence_of_each_finding_rises_with_age(simulated, finding):
+    patients, _ = simulated
+    prev = _by_age(_col(patients, f"any_{finding}"), _col(patients, "age_years"))
+    assert prev[-1] > prev[0] + 0.05
+    assert np.all(np.diff(prev) > -0.01), prev  # no real dip (1 point sampling slack)
+
+
+@pytest.mark.parametrize("level", ["L4/5", "L5/S1"])
+def test_lower_levels_degenerate_more_than_l1_2(simulated, level):
+    _, discs = simulated
+    levels = _col(discs, "level").astype(str)
+    deg = _col(discs, "disc_degeneration").astype(bool)
+    ages = _col(discs, "age_years")
+    for age in (30.0, 50.0):
+        low = deg[(levels == level) & (ages == age)]
+        high = deg[(levels == "L1/2") & (ages == age)]
+        assert _z_two_proportions(low, high) > 3, (age, low.mean(), high.mean())
+
+
+@pytest.mark.parametrize("exposure", ["smoker", "manual_labour"])
+def test_exposed_people_degenerate_earlier(simulated, exposure):
+    patients, _ = simulated
+    ages = _col(patients, "age_years")
+    exposed = _col(patients, exposure).astype(bool)
+    deg = _col(patients, "any_disc_degeneration").astype(bool)
+    signal = _col(patients, "any_disc_signal_loss").astype(bool)
+    for age in (30.0, 40.0):
+        at = ages == age
+        assert _z_two_proportions(deg[at & exposed], deg[at & ~exposed]) > 3, age
+        assert _z_two_proportions(signal[at & exposed], signal[at & ~exposed]) > 3, age
+
+
+def test_most_degenerate_people_have_no_chronic_pain_but_pain_is_commoner_with_degeneration(
+    simulated,
+):
+    patients, _ = simulated
+    ages = _col(patients, "age_years")
+    adult = (ages >= 20) & (ages <= 60)
+    deg = _col(patients, "any_disc_degeneration").astype(bool)
+    pain = _col(patients, "chronic_pain").astype(bool)
+    assert pain[adult & deg].mean() < 0.5
+    for age in (30.0, 40.0, 50.0, 60.0):
+        at = ages == age
+        assert pain[at & deg].mean() < 0.5, age
+        assert _z_two_proportions(pain[at & deg], pain[at & ~deg]) > 3, age
