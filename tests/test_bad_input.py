@@ -113,7 +113,8 @@ def test_values_of_the_wrong_type(option, value, tmp_path_factory):
     entry=st.fixed_dictionaries(
         {
             "value": st.one_of(
-                st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=3)
+                st.floats(allow_nan=False, allow_infinity=False),
+                st.text(alphabet=string.ascii_letters + string.digits, max_size=3),
             ),
             "unit": st.sampled_from(["1", "1/day", "parsecs", ""]),
             "range": st.lists(st.floats(-10, 10, allow_nan=False), min_size=2, max_size=2),

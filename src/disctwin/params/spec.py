@@ -19,7 +19,7 @@ __all__ = ["N_LEVELS", "CovariateSpec", "ParameterSpec"]
 N_LEVELS = 5
 
 
-class ParameterSpec(BaseModel):
+class ParameterSpec(BaseModel):  # strict: a quoted "0.5" in a file is a mistake, not a number
     """One model parameter.
 
     Attributes:
@@ -37,7 +37,7 @@ class ParameterSpec(BaseModel):
         group: the model part it belongs to (for tables and documentation).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     value: float | tuple[float, ...]
