@@ -18,8 +18,8 @@ import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
 from disctwin.model.equations import COVARIATES, SymbolicModel
+from disctwin.model.layout import ParameterLayout
 from disctwin.model.states import N_DISC_STATES, N_LEVELS, N_PATIENT_STATES
-from disctwin.population.layout import ParameterLayout
 
 __all__ = ["generate_model_source"]
 

@@ -28,9 +28,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from disctwin.errors import ConfigError, Problem
-from disctwin.model import DISC_STATES, N_LEVELS, PATIENT_STATES, build_model
+from disctwin.model import DISC_STATES, N_LEVELS, PATIENT_STATES, ParameterLayout, build_model
 from disctwin.params import ParameterSet, load_covariate_set, load_parameter_set
-from disctwin.population import ParameterLayout, Population, sample_population
+from disctwin.population import Population, sample_population
 from disctwin.units import DAYS_PER_YEAR
 
 __all__ = [
@@ -171,15 +171,9 @@ class CompiledModel:
 
 
 @cache
-def _compiled(layout_key: tuple) -> CompiledModel:
-    layout = ParameterLayout(layout_key[0], dict(layout_key[1]), dict(layout_key[2]), layout_key[3])
-    return CompiledModel(layout)
-
-
 def compiled_model(layout: ParameterLayout) -> CompiledModel:
     """The compiled model for a layout (compiled once per process, cached on disk)."""
-    key = (layout.names, tuple(layout.offsets.items()), tuple(layout.widths.items()), layout.size)
-    return _compiled(key)
+    return CompiledModel(layout)
 
 
 @dataclass(frozen=True)

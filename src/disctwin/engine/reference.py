@@ -2,7 +2,7 @@
 
 Independent of the compiled engine's code generation and solver: the right-hand side and
 Jacobian are SymPy ``lambdify`` translations of the flat symbolic system
-(:mod:`disctwin.engine.flat`), integrated by SciPy (Radau or LSODA). Slow; used by tests and
+(:mod:`disctwin.model.flat`), integrated by SciPy (Radau or LSODA). Slow; used by tests and
 by ``bench/engine.py`` as the peer the engine is timed against.
 """
 
@@ -15,9 +15,9 @@ import numpy as np
 import sympy as sp
 from scipy.integrate import solve_ivp
 
-from disctwin.engine.flat import FlatSystem, flatten
 from disctwin.model import build_model
-from disctwin.population.layout import ParameterLayout
+from disctwin.model.flat import FlatSystem, flatten
+from disctwin.model.layout import ParameterLayout
 
 __all__ = ["ReferenceModel", "reference_model"]
 
@@ -59,8 +59,8 @@ class ReferenceModel:
 
 
 @cache
-def _reference_cached(layout_key: tuple) -> ReferenceModel:
-    layout = ParameterLayout(layout_key[0], dict(layout_key[1]), dict(layout_key[2]), layout_key[3])
+def reference_model(layout: ParameterLayout) -> ReferenceModel:
+    """The SciPy reference model for a parameter layout (built once per layout)."""
     system = flatten(build_model(), layout)
     yv = sp.Matrix(system.y)
     rates = sp.Matrix(system.rates)
@@ -78,9 +78,3 @@ def _reference_cached(layout_key: tuple) -> ReferenceModel:
         return np.asarray(jac_l(t, y, p), dtype=float)
 
     return ReferenceModel(system, f, jac)
-
-
-def reference_model(layout: ParameterLayout) -> ReferenceModel:
-    """The SciPy reference model for a parameter layout (built once per layout)."""
-    key = (layout.names, tuple(layout.offsets.items()), tuple(layout.widths.items()), layout.size)
-    return _reference_cached(key)

@@ -1,6 +1,8 @@
 """Disc and pain biology: states, symbolic rate laws, observables."""
 
 from disctwin.model.equations import COVARIATES, Quantity, SymbolicModel, build_model
+from disctwin.model.layout import ParameterLayout
+from disctwin.model.observables import FINDINGS, FINDINGS_DESCRIPTION
 from disctwin.model.states import (
     DISC_STATES,
     LEVELS,
@@ -16,12 +18,15 @@ from disctwin.model.states import (
 __all__ = [
     "COVARIATES",
     "DISC_STATES",
+    "FINDINGS",
+    "FINDINGS_DESCRIPTION",
     "LEVELS",
     "N_DISC_STATES",
     "N_LEVELS",
     "N_PATIENT_STATES",
     "N_STATES",
     "PATIENT_STATES",
+    "ParameterLayout",
     "Quantity",
     "StateSpec",
     "SymbolicModel",

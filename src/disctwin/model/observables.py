@@ -22,13 +22,15 @@ import numpy as np
 import sympy as sp
 
 from disctwin.model.equations import build_model
+from disctwin.model.flat import flatten
+from disctwin.model.layout import ParameterLayout
 from disctwin.model.states import N_LEVELS
 from disctwin.params import ParameterSet
-from disctwin.population.layout import ParameterLayout
-from disctwin.population.streams import Stream, patient_generator
+from disctwin.streams import Stream, patient_generator
 
 __all__ = [
     "FINDINGS",
+    "FINDINGS_DESCRIPTION",
     "Measured",
     "measure",
     "person_findings",
@@ -45,6 +47,32 @@ FINDINGS: tuple[str, ...] = (
     "annular_fissure",
 )
 
+#: What each measured or categorical observable is and how it is read.
+FINDINGS_DESCRIPTION: dict[str, str] = {
+    "t2_ms / t2_relative": "NP T2 with log-normal scan-rescan noise (CV `t2_cv`)",
+    "disc_height_index": "relative disc height with measurement noise (CV `disc_height_cv`)",
+    "pfirrmann_grade": "I-V from measured relative T2 (cuts `pfirrmann_t2_cuts`), raised to "
+    "IV/V by height loss (`pfirrmann_height_cuts`), then one grade off with probability "
+    "`pfirrmann_misclassification` (rater)",
+    "disc_degeneration": "Pfirrmann grade >= III",
+    "disc_signal_loss": "measured relative T2 < `signal_loss_threshold`",
+    "disc_height_loss": "measured relative height < `height_loss_threshold`",
+    "disc_bulge": "(1 - measured height) + `bulge_fissure_weight` x annular damage > "
+    "`bulge_threshold`",
+    "disc_protrusion": "herniated volume > `protrusion_threshold`",
+    "disc_extrusion": "herniated volume > `extrusion_threshold`",
+    "annular_fissure": "annular damage > `fissure_threshold`",
+    "nrs": "round(expected reported pain + day-to-day noise (`nrs_daily_sd`) + recall noise "
+    "(`nrs_recall_sd`)), clipped to 0-10",
+    "vas": "10 x (expected reported pain + the same day's fluctuation + its own recall noise), "
+    "clipped to 0-100",
+    "odi": "`odi_per_pain_point` x that day's pain + `odi_fear_avoidance_effect` x "
+    "fear-avoidance + noise (`odi_noise_sd`), clipped to 0-100",
+    "chronic_pain": "expected reported pain >= `chronic_pain_threshold`",
+    "person findings": "a Brinjikji finding is present in a person when present at any "
+    "lumbar level",
+}
+
 # Draws per (patient, visit): per disc t2, height, rater (3 x 5), then pain day, NRS recall,
 # VAS recall, ODI. Fixed so that a patient's noise does not depend on what else is drawn.
 _DISC_DRAWS = 3
@@ -52,10 +80,7 @@ _PATIENT_DRAWS = 4
 
 
 @cache
-def _observable_functions(layout_key: tuple):
-    from disctwin.engine.flat import flatten
-
-    layout = ParameterLayout(layout_key[0], dict(layout_key[1]), dict(layout_key[2]), layout_key[3])
+def _observable_functions(layout: ParameterLayout):
     system = flatten(build_model(), layout)
     args = (system.t, list(system.y), list(system.p))
     disc = {}
@@ -67,10 +92,6 @@ def _observable_functions(layout_key: tuple):
         for name, expr in system.patient_observables.items()
     }
     return disc, patient
-
-
-def _layout_key(layout: ParameterLayout) -> tuple:
-    return (layout.names, tuple(layout.offsets.items()), tuple(layout.widths.items()), layout.size)
 
 
 def true_observables(
@@ -88,7 +109,7 @@ def true_observables(
         (disc, patient): disc[name] has shape (n_patients, n_times, 5), patient[name]
         (n_patients, n_times).
     """
-    disc_f, patient_f = _observable_functions(_layout_key(layout))
+    disc_f, patient_f = _observable_functions(layout)
     n, m, n_states = states.shape
     t = np.broadcast_to(np.asarray(times, dtype=float), (n, m))
     y = [states[:, :, i] for i in range(n_states)]

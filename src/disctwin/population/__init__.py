@@ -1,14 +1,17 @@
-"""Virtual populations: covariates, variability, random streams."""
+"""Virtual populations: covariates, variability, per-patient random streams."""
 
-from disctwin.population.layout import ParameterLayout
-from disctwin.population.sampling import Population, sample_covariates, sample_population
-from disctwin.population.streams import Stream, patient_generator
+from disctwin.population.sampling import (
+    Population,
+    default_parameter_vector,
+    reference_covariates,
+    sample_covariates,
+    sample_population,
+)
 
 __all__ = [
-    "ParameterLayout",
     "Population",
-    "Stream",
-    "patient_generator",
+    "default_parameter_vector",
+    "reference_covariates",
     "sample_covariates",
     "sample_population",
 ]

@@ -3,7 +3,7 @@
 A population is defined by a :class:`PopulationSpec` (size, seed, parameter and covariate
 sets); any slice of patients can be drawn on its own and is identical to the same slice of
 the whole population, because each patient draws from its own streams
-(:mod:`disctwin.population.streams`).
+(:mod:`disctwin.streams`).
 
 Variability is log-normal with the median at the parameter's value:
 ``value[p, k] = default[k] * exp(eta_p + eta_pk)``, ``eta_p ~ N(0, w_p^2)``,
@@ -19,12 +19,18 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import expit, logit, ndtri
 
+from disctwin.model.layout import ParameterLayout
 from disctwin.model.states import N_LEVELS
 from disctwin.params import CovariateSet, ParameterSet, load_covariate_set, load_parameter_set
-from disctwin.population.layout import ParameterLayout
-from disctwin.population.streams import Stream, patient_generator
+from disctwin.streams import Stream, patient_generator
 
-__all__ = ["Population", "sample_covariates", "sample_population"]
+__all__ = [
+    "Population",
+    "default_parameter_vector",
+    "reference_covariates",
+    "sample_covariates",
+    "sample_population",
+]
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,31 @@ def _normals(seed: int, stream: Stream, index: np.ndarray, n_draws: int) -> np.n
     for row, i in enumerate(index):
         out[row] = patient_generator(seed, stream, int(i)).standard_normal(n_draws)
     return out
+
+
+def reference_covariates(covariate_set: CovariateSet) -> dict[str, float]:
+    """The reference person: binary covariates 0 (absent), continuous ones at their mean."""
+    return {
+        s.name: 0.0 if s.kind in ("bernoulli", "logit_bernoulli") else float(s.mean)
+        for s in covariate_set
+    }
+
+
+def default_parameter_vector(
+    parameter_set: ParameterSet, layout: ParameterLayout, covariate_set: CovariateSet | None = None
+) -> np.ndarray:
+    """One parameter vector at the set's defaults (no variability), reference covariates."""
+    vec = np.zeros(layout.size)
+    for spec in parameter_set:
+        if spec.name not in layout.offsets:
+            continue
+        off, width = layout.offsets[spec.name], layout.widths[spec.name]
+        base = np.asarray(spec.values, dtype=float)
+        vec[off : off + width] = np.repeat(base, width) if len(base) == 1 else base
+    for name, value in reference_covariates(covariate_set or load_covariate_set()).items():
+        if name in layout.offsets:
+            vec[layout.offsets[name]] = value
+    return vec
 
 
 def sample_covariates(
@@ -135,15 +166,7 @@ def sample_population(
     ]
     z = _normals(seed, Stream.VARIABILITY, patient_index, (1 + N_LEVELS) * len(varied))
 
-    P = np.empty((n, layout.size))
-    for spec in ps:
-        if spec.name not in layout.offsets:
-            continue
-        off, width = layout.offsets[spec.name], layout.widths[spec.name]
-        base = np.asarray(spec.values if width > 1 else spec.values[:1], dtype=float)
-        if width > 1 and len(base) == 1:
-            base = np.repeat(base, N_LEVELS)
-        P[:, off : off + width] = base
+    P = np.tile(default_parameter_vector(ps, layout), (n, 1))
     for j, spec in enumerate(varied):
         zj = z[:, j * (1 + N_LEVELS) : (j + 1) * (1 + N_LEVELS)]
         w_p = np.sqrt(np.log1p(spec.between_patient_cv**2))

@@ -12,8 +12,8 @@ from functools import cache
 import sympy as sp
 
 from disctwin.model.equations import SymbolicModel
+from disctwin.model.layout import ParameterLayout
 from disctwin.model.states import DISC_STATES, N_DISC_STATES, N_LEVELS, PATIENT_STATES
-from disctwin.population.layout import ParameterLayout
 
 __all__ = ["FlatSystem", "flatten"]
 

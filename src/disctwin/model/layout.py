@@ -16,7 +16,7 @@ from disctwin.params import ParameterSet
 __all__ = ["ParameterLayout"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ParameterLayout:
     """Offsets of model parameters and covariates in the per-patient vector.
 
@@ -54,6 +54,15 @@ class ParameterLayout:
             widths[cov] = 1
             pos += 1
         return cls(tuple(names), offsets, widths, pos)
+
+    def _key(self) -> tuple:
+        return (self.names, tuple(self.widths[n] for n in self.names), self.size)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ParameterLayout) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def slot(self, name: str, level: int = 0) -> int:
         """The slot of ``name`` for disc ``level`` (patient values ignore the level)."""
