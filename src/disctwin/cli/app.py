@@ -248,6 +248,62 @@ def params(
     console.print(table)
 
 
+@app.command()
+@user_errors
+def describe(
+    format: Annotated[str, typer.Option(help="md or html.")] = "md",
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+    parameters: Annotated[Path | None, typer.Option(help="Parameter-set TOML.")] = None,
+) -> None:
+    """Print the model reference (states, rate laws, parameters, observables), generated
+    from the code."""
+    from disctwin.params import load_parameter_set
+    from disctwin.report import describe_html, describe_markdown
+
+    if format not in ("md", "html"):
+        raise ConfigError(Problem("--format", format, "md or html"))
+    ps = load_parameter_set(parameters)
+    text = describe_markdown(ps) if format == "md" else describe_html(ps)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+
+
+@app.command("export-sbml")
+@user_errors
+def export_sbml_command(
+    out: Annotated[Path, typer.Option(help="SBML file to write.")],
+    patient_index: Annotated[int | None, typer.Option(help="Which virtual patient.")] = None,
+    seed: Annotated[int, typer.Option(help="Study seed of the patient.")] = 2026,
+    population: Annotated[
+        bool, typer.Option("--population", help="The structural model, default parameters.")
+    ] = False,
+    parameters: Annotated[Path | None, typer.Option(help="Parameter-set TOML.")] = None,
+) -> None:
+    """Write one virtual patient (or, with --population, the structural model) as SBML L3V2."""
+    from disctwin.io.sbml import export_sbml
+
+    if population == (patient_index is not None):
+        raise ConfigError(
+            Problem(
+                "--patient-index/--population",
+                patient_index,
+                "exactly one of --patient-index I or --population",
+            )
+        )
+    if seed < 0:
+        raise ConfigError(Problem("--seed", seed, "a non-negative integer"))
+    path = export_sbml(
+        out,
+        seed=seed,
+        patient_index=patient_index,
+        parameter_file=str(parameters) if parameters else None,
+    )
+    console.print(f"wrote {path} (libsbml consistency check: no errors)")
+
+
 def main() -> None:
     """Entry point of the ``disctwin`` command."""
     app(prog_name="disctwin")
