@@ -25,7 +25,7 @@ def both():
     t_out = AGES * DAYS_PER_YEAR
     y0 = initial_state()
     engine_states, status, _ = compiled_model(pop.layout).solve(
-        t_out[0], y0, pop.parameters, t_out, rtol=1e-6, atol=1e-9, max_steps=100_000
+        t_out[0], y0, pop.parameters, t_out, rtol=1e-6, atol=1e-10, max_steps=100_000
     )
     ref = reference_model(pop.layout)
     ref_states = np.stack(

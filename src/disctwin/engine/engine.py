@@ -208,7 +208,7 @@ class Engine(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rtol: float = Field(default=1e-6, gt=0.0, le=1e-2)
-    atol: float = Field(default=1e-9, gt=0.0, le=1e-3)
+    atol: float = Field(default=1e-10, gt=0.0, le=1e-3)
     max_steps: int = Field(default=100_000, gt=0, le=10_000_000)
     chunk_size: int = Field(default=2_000, gt=0, le=1_000_000)
     threads: int | None = Field(default=None, gt=0, le=1024)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from disctwin.engine.engine import STATUS_NAMES, ChunkResult, Engine, PopulationSpec, validate_ages
@@ -215,10 +216,10 @@ def run_simulation(
 
 
 def _status_counts(out: Path) -> dict[str, int]:
-    table = pq.read_table(out / "patients", columns=["patient_index", "status"])
-    first_rows = table.group_by("patient_index").aggregate([("status", "min")])
-    values = first_rows.column("status_min").to_pylist()
-    return {name: values.count(name) for name in STATUS_NAMES.values()}
+    table = pq.read_table(out / "patients", columns=["age_years", "status"])
+    first_age = pc.equal(table.column("age_years"), pc.min(table.column("age_years")))
+    status = table.filter(first_age).column("status").cast(pa.string()).to_pylist()
+    return {name: status.count(name) for name in STATUS_NAMES.values()}
 
 
 def prevalence_by_age(out: str | Path) -> dict[str, dict[float, float]]:

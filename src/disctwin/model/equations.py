@@ -333,13 +333,15 @@ def build_model() -> SymbolicModel:
     )
 
     # ------------------------------------------------------------------------ disc rates
+    # part of matrix loss does not need cell-made enzymes, so losing cells loses matrix
+    passive = P.matrix_passive_loss_fraction
     disc_rates = (
         -ep_rate * (Pe - P.endplate_floor),
         P.cell_proliferation_rate * C * (glucose / glucose_ref) * (1 - C - S)
         - (cell_death + senescence) * C,
         senescence * C - P.senescent_clearance_rate * S,
-        P.proteoglycan_turnover_rate * (synthesis - aggrecanase * PG),
-        P.collagen_turnover_rate * (synthesis - collagenase * CII),
+        P.proteoglycan_turnover_rate * (synthesis - (passive + (1 - passive) * aggrecanase) * PG),
+        P.collagen_turnover_rate * (synthesis - (passive + (1 - passive) * collagenase) * CII),
         P.height_remodelling_rate * (height_eq - DH),
         P.fissure_rate * load * sp.exp(P.fissure_matrix_effect * (1 - (CII + PG) / 2)) * (1 - F)
         - P.fissure_repair_rate * C * F,
