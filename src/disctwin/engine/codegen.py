@@ -7,6 +7,12 @@ time derivative are exact symbolic derivatives (no finite differences); common
 subexpressions are shared. The code of one disc is written once and run in a loop over the
 five levels, reading each level's parameter slots.
 
+Parameter-only subexpressions (reference normalisations, covariate effects such as
+``exp(beta_smoking * smoker + ...)``) do not change during a patient's integration. They are
+hoisted out of the right-hand side into ``derive(P, P_ext)``, run once per patient before
+integration, which appends them to the parameter vector (``N_DERIVED`` extra slots after
+the layout's ``N_PARAMETERS``); ``rhs``/``jac``/``dfdt`` read them from there.
+
 The Jacobian is "block arrow": each disc block depends only on itself; the patient (tail)
 states depend on the discs only through the summed nociceptive input, so their rows are
 ``d f_tail / d input * d input_k / d y_k`` (chain rule), written after the disc loop.
@@ -17,8 +23,8 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
+from disctwin.model import ParameterLayout
 from disctwin.model.equations import COVARIATES, SymbolicModel
-from disctwin.model.layout import ParameterLayout
 from disctwin.model.states import N_DISC_STATES, N_LEVELS, N_PATIENT_STATES
 
 __all__ = ["generate_model_source"]
@@ -30,7 +36,7 @@ class _Printer(PythonCodePrinter):
     def __init__(self) -> None:
         super().__init__({"fully_qualified_modules": True, "standard": "python3"})
 
-    def _print_Pow(self, expr, rational=False):
+    def _print_Pow(self, expr, rational=False):  # sympy printer hook
         base, exp = expr.as_base_exp()
         # small integer powers as products: exact, cheaper than pow()
         if exp.is_Integer and 2 <= int(exp) <= 4:
@@ -40,6 +46,37 @@ class _Printer(PythonCodePrinter):
             b = self.parenthesize(base, 1000)
             return "1.0/(" + "*".join([b] * -int(exp)) + ")"
         return super()._print_Pow(expr, rational=rational)
+
+
+class _Hoister:
+    """Replace parameter-only subexpressions by symbols ``derived_<i>`` (deduplicated)."""
+
+    def __init__(self, parameters: set[sp.Symbol]):
+        self.parameters = parameters
+        self.table: dict[sp.Expr, sp.Symbol] = {}
+
+    def _param_only(self, e: sp.Expr) -> bool:
+        free = e.free_symbols
+        return bool(free) and free <= self.parameters
+
+    def _name(self, e: sp.Expr) -> sp.Symbol:
+        if e not in self.table:
+            self.table[e] = sp.Symbol(f"derived_{len(self.table)}", real=True)
+        return self.table[e]
+
+    def __call__(self, e: sp.Expr) -> sp.Expr:
+        if e.is_Atom:
+            return e
+        if self._param_only(e):
+            return self._name(e)
+        if isinstance(e, (sp.Add, sp.Mul)):
+            const = [a for a in e.args if self._param_only(a) or not a.free_symbols]
+            rest = [self(a) for a in e.args if not (self._param_only(a) or not a.free_symbols)]
+            if len(const) > 1 or (const and not const[0].is_Atom):
+                hoisted = self._name(e.func(*const))
+                return e.func(hoisted, *rest)
+            return e.func(*const, *rest)
+        return e.func(*[self(a) for a in e.args])
 
 
 def _emit(printer, assignments, lines, indent):
@@ -56,43 +93,112 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
     nb_ = N_DISC_STATES
     n_disc_total = N_LEVELS * nb_
     n_states = n_disc_total + N_PATIENT_STATES
+    for cov in COVARIATES:
+        if cov not in layout.offsets:
+            raise KeyError(f"covariate {cov!r} missing from the layout")
 
-    # local-variable names for symbols
+    # ------------------------------------------------------------ symbolic expressions
+    disc_rates = [model.expand_disc(r) for r in model.disc_rates]
+    (agg_symbol, disc_input) = next(iter(model.aggregates.items()))
+    disc_input = model.expand_disc(disc_input)
+    tail_rates = [model.expand_patient(r) for r in model.patient_rates]
+
+    jac_disc = [sp.diff(r, s) for r in disc_rates for s in disc_states]
+    input_grad = [sp.diff(disc_input, s) for s in disc_states]
+    dfdt_disc = [sp.diff(r, t) for r in disc_rates]
+    tail_jac: list[sp.Expr] = []
+    for r in tail_rates:
+        tail_jac.append(sp.diff(r, agg_symbol))
+        tail_jac.extend(sp.diff(r, s) for s in model.patient_states)
+    tail_t = [sp.diff(r, t) for r in tail_rates]
+
+    # --------------------------------------------------------------------- hoisting
+    param_syms = {sp.Symbol(n, real=True) for n in layout.names}
+    hoist = _Hoister(param_syms)
+    disc_rates, disc_input_h = [hoist(e) for e in disc_rates], hoist(disc_input)
+    jac_disc, input_grad = [hoist(e) for e in jac_disc], [hoist(e) for e in input_grad]
+    dfdt_disc = [hoist(e) for e in dfdt_disc]
+    tail_rates, tail_jac = [hoist(e) for e in tail_rates], [hoist(e) for e in tail_jac]
+    tail_t = [hoist(e) for e in tail_t]
+
+    per_disc = {n for n, w in layout.widths.items() if w > 1}
+    offsets = dict(layout.offsets)
+    widths = dict(layout.widths)
+    derived = list(hoist.table.items())  # (expr, symbol), in creation order
+    pos = layout.size
+    for expr, sym in derived:
+        width = N_LEVELS if {s.name for s in expr.free_symbols} & per_disc else 1
+        offsets[sym.name], widths[sym.name] = pos, width
+        pos += width
+        if width > 1:
+            per_disc.add(sym.name)
+    n_extended = pos
+
+    # ------------------------------------------------------------------- code helpers
     def local(sym: sp.Symbol) -> sp.Symbol:
         name = sym.name
         if sym in disc_states or sym in model.patient_states:
             return sp.Symbol("s_" + name, real=True)
         if name == "t":
             return sym
-        if name in layout.offsets:
+        if name in offsets:
             return sp.Symbol("q_" + name, real=True)
-        if name == "nociceptive_input":
+        if sym == agg_symbol:
             return sp.Symbol("a_" + name, real=True)
         raise KeyError(f"symbol {name!r} has no slot in the parameter layout")
 
     def localise(expr: sp.Expr) -> sp.Expr:
         return expr.xreplace({s: local(s) for s in expr.free_symbols})
 
-    disc_rates = [model.expand_disc(r) for r in model.disc_rates]
-    disc_input = model.expand_disc(next(iter(model.aggregates.values())))
-    (agg_symbol,) = model.aggregates.keys()
-    tail_rates = [model.expand_patient(r) for r in model.patient_rates]
+    def used(exprs) -> tuple[list[str], list[str]]:
+        names = {s.name for e in exprs for s in e.free_symbols if s.name in offsets}
+        return sorted(names & per_disc), sorted(names - per_disc)
 
-    per_disc = {n for n, w in layout.widths.items() if w > 1}
-    patient_params = [n for n in layout.names if n not in per_disc]
-
-    def param_loads(indent: int, names, disc: bool) -> list[str]:
+    def loads(indent: int, names, disc: bool) -> list[str]:
         pad = " " * indent
-        out = []
-        for n in names:
-            off = layout.offsets[n]
-            out.append(f"{pad}q_{n} = p[{off} + k]" if disc else f"{pad}q_{n} = p[{off}]")
-        return out
+        return [f"{pad}q_{n} = p[{offsets[n]}{' + k' if disc else ''}]" for n in names]
 
-    def used_names(exprs) -> tuple[set[str], set[str]]:
-        syms = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
-        names = {s.name for s in syms}
-        return names & per_disc, names & set(patient_params)
+    def disc_state_loads(indent: int) -> list[str]:
+        return [f"{' ' * indent}s_{s.name} = y[o + {i}]" for i, s in enumerate(disc_states)]
+
+    def tail_state_loads(indent: int) -> list[str]:
+        return [f"{' ' * indent}s_{s.name} = y[{n_disc_total + i}]"
+                for i, s in enumerate(model.patient_states)]
+
+    def cse_block(exprs, prefix, lines, indent):
+        repl, reduced = sp.cse([localise(e) for e in exprs],
+                               symbols=sp.numbered_symbols(prefix), optimizations="basic")
+        _emit(printer, repl, lines, indent)
+        return reduced
+
+    def function(name, out, disc_exprs, disc_targets, tail_exprs, tail_targets,
+                 with_input: bool) -> list[str]:
+        lines = ["@nb.njit(cache=True)", f"def {name}(t, y, p, {out}):"]
+        all_disc = list(disc_exprs) + ([disc_input_h] if with_input else [])
+        d_names, p_names = used(all_disc)
+        td_names, tp_names = used(tail_exprs)
+        if td_names:
+            raise ValueError(f"patient states depend on per-disc parameters {td_names}")
+        lines += loads(4, sorted(set(p_names) | set(tp_names)), disc=False)
+        if with_input:
+            lines.append("    acc_input = 0.0")
+        lines.append(f"    for k in range({N_LEVELS}):")
+        lines.append(f"        o = k * {nb_}")
+        lines += disc_state_loads(8)
+        lines += loads(8, d_names, disc=True)
+        reduced = cse_block(all_disc, "_x", lines, 8)
+        for target, e in zip(disc_targets, reduced, strict=False):
+            lines.append(f"        {target} = {printer.doprint(e)}")
+        if with_input:
+            lines.append(f"        acc_input += {printer.doprint(reduced[-1])}")
+        lines += tail_state_loads(4)
+        if with_input:
+            lines.append(f"    a_{agg_symbol.name} = acc_input")
+        reduced = cse_block(tail_exprs, "_y", lines, 4)
+        for target, e in zip(tail_targets, reduced, strict=True):
+            lines.append(f"    {target} = {printer.doprint(e)}")
+        lines += ["    return 0", ""]
+        return lines
 
     header = [
         "# Generated by disctwin.engine.codegen from disctwin.model.equations: do not edit.",
@@ -105,140 +211,64 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         f"BLOCK_SIZE = {nb_}",
         f"N_TAIL = {N_PATIENT_STATES}",
         f"N_PARAMETERS = {layout.size}",
+        f"N_DERIVED = {n_extended - layout.size}",
         "",
     ]
 
-    def disc_state_loads(indent: int) -> list[str]:
-        pad = " " * indent
-        return [f"{pad}s_{s.name} = y[o + {i}]" for i, s in enumerate(disc_states)]
+    # ------------------------------------------------------------------------- derive
+    derive = ["@nb.njit(cache=True)", "def _derive_one(p):"]
+    disc_derived = [(e, s) for e, s in derived if widths[s.name] > 1]
+    patient_derived = [(e, s) for e, s in derived if widths[s.name] == 1]
+    # derived expressions may use earlier derived symbols? no: they use parameters only
+    d_names, p_names = used([e for e, _ in derived])
+    derive += loads(4, p_names, disc=False)
+    for e, s in patient_derived:
+        derive.append(f"    p[{offsets[s.name]}] = {printer.doprint(localise(e))}")
+    if disc_derived:
+        derive.append(f"    for k in range({N_LEVELS}):")
+        derive += loads(8, d_names, disc=True)
+        for e, s in disc_derived:
+            derive.append(f"        p[{offsets[s.name]} + k] = {printer.doprint(localise(e))}")
+    derive += ["    return 0", ""]
+    derive += [
+        "@nb.njit(cache=True, parallel=True)",
+        "def derive(P, P_ext):",
+        '    """Copy P (n, N_PARAMETERS) into P_ext and fill its N_DERIVED extra slots."""',
+        "    for i in nb.prange(P.shape[0]):",
+        "        P_ext[i, : P.shape[1]] = P[i]",
+        "        _derive_one(P_ext[i])",
+        "    return 0",
+        "",
+    ]
 
-    def tail_state_loads(indent: int) -> list[str]:
-        pad = " " * indent
-        return [
-            f"{pad}s_{s.name} = y[{n_disc_total + i}]" for i, s in enumerate(model.patient_states)
-        ]
-
-    # ------------------------------------------------------------------------------ rhs
-    def function(
-        name: str,
-        out: str,
-        disc_exprs,
-        disc_targets,
-        tail_exprs,
-        tail_targets,
-        accumulate_input: bool,
-        tail_needs_input: bool,
-    ) -> list[str]:
-        lines = ["@nb.njit(cache=True)", f"def {name}(t, y, p, {out}):"]
-        all_exprs = list(disc_exprs) + ([disc_input] if accumulate_input else [])
-        d_names, p_names = used_names(all_exprs)
-        td_names, tp_names = used_names(list(tail_exprs))
-        lines += param_loads(4, sorted(p_names | tp_names), disc=False)
-        if accumulate_input:
-            lines.append("    acc_input = 0.0")
-        lines.append(f"    for k in range({N_LEVELS}):")
-        lines.append(f"        o = k * {nb_}")
-        lines += disc_state_loads(8)
-        lines += param_loads(8, sorted(d_names), disc=True)
-        exprs = [localise(e) for e in all_exprs]
-        repl, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_x"), optimizations="basic")
-        _emit(printer, repl, lines, 8)
-        for target, e in zip(disc_targets, reduced[: len(disc_targets)], strict=True):
-            lines.append(f"        {target} = {printer.doprint(e)}")
-        if accumulate_input:
-            lines.append(f"        acc_input += {printer.doprint(reduced[-1])}")
-        if tail_exprs:
-            if td_names:
-                raise ValueError(f"patient states depend on per-disc parameters {td_names}")
-            lines += tail_state_loads(4)
-            if tail_needs_input:
-                lines.append("    a_nociceptive_input = acc_input")
-            texprs = [localise(e) for e in tail_exprs]
-            repl, reduced = sp.cse(texprs, symbols=sp.numbered_symbols("_y"), optimizations="basic")
-            _emit(printer, repl, lines, 4)
-            for target, e in zip(tail_targets, reduced, strict=True):
-                lines.append(f"    {target} = {printer.doprint(e)}")
-        lines.append("    return 0")
-        lines.append("")
-        return lines
-
-    # rhs
+    # ------------------------------------------------------------------ rhs, jac, dfdt
     rhs_lines = function(
-        "rhs",
-        "dydt",
-        disc_rates,
-        [f"dydt[o + {i}]" for i in range(nb_)],
-        tail_rates,
-        [f"dydt[{n_disc_total + i}]" for i in range(N_PATIENT_STATES)],
-        accumulate_input=True,
-        tail_needs_input=True,
+        "rhs", "dydt",
+        disc_rates, [f"dydt[o + {i}]" for i in range(nb_)],
+        tail_rates, [f"dydt[{n_disc_total + i}]" for i in range(N_PATIENT_STATES)],
+        with_input=True,
     )
-
-    # jac: disc block entries + gradient of the disc input (stored in the tail rows)
-    jac_disc, jac_targets = [], []
-    for i, r in enumerate(disc_rates):
-        for j, s in enumerate(disc_states):
-            jac_disc.append(sp.diff(r, s))
-            jac_targets.append(f"J[o + {i}, o + {j}]")
-    input_grad = [sp.diff(disc_input, s) for s in disc_states]
-    tail_exprs, tail_targets = [], []
-    for i, r in enumerate(tail_rates):
-        row = n_disc_total + i
-        tail_exprs.append(sp.diff(r, agg_symbol))
-        tail_targets.append(f"g_{i}")
-        for j, s in enumerate(model.patient_states):
-            tail_exprs.append(sp.diff(r, s))
-            tail_targets.append(f"J[{row}, {n_disc_total + j}]")
-    jac_lines = ["@nb.njit(cache=True)", "def jac(t, y, p, J):"]
-    d_names, p_names = used_names(jac_disc + input_grad + [disc_input])
-    td_names, tp_names = used_names(tail_exprs)
-    if td_names:
-        raise ValueError(f"patient states depend on per-disc parameters {td_names}")
-    jac_lines += param_loads(4, sorted(p_names | tp_names), disc=False)
-    jac_lines.append("    acc_input = 0.0")
-    jac_lines.append(f"    for k in range({N_LEVELS}):")
-    jac_lines.append(f"        o = k * {nb_}")
-    jac_lines += disc_state_loads(8)
-    jac_lines += param_loads(8, sorted(d_names), disc=True)
-    exprs = [localise(e) for e in jac_disc + input_grad + [disc_input]]
-    repl, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_x"), optimizations="basic")
-    _emit(printer, repl, jac_lines, 8)
-    for target, e in zip(jac_targets, reduced[: len(jac_targets)], strict=True):
-        jac_lines.append(f"        {target} = {printer.doprint(e)}")
-    for j in range(nb_):
-        e = reduced[len(jac_targets) + j]
-        for i in range(N_PATIENT_STATES):
-            jac_lines.append(f"        J[{n_disc_total + i}, o + {j}] = {printer.doprint(e)}")
-    jac_lines.append(f"        acc_input += {printer.doprint(reduced[-1])}")
-    jac_lines += tail_state_loads(4)
-    jac_lines.append("    a_nociceptive_input = acc_input")
-    texprs = [localise(e) for e in tail_exprs]
-    repl, reduced = sp.cse(texprs, symbols=sp.numbered_symbols("_y"), optimizations="basic")
-    _emit(printer, repl, jac_lines, 4)
-    for target, e in zip(tail_targets, reduced, strict=True):
-        jac_lines.append(f"    {target} = {printer.doprint(e)}")
+    jac_targets = [f"J[o + {i}, o + {j}]" for i in range(nb_) for j in range(nb_)]
+    grad_targets = [f"J[{n_disc_total + i}, o + {j}]"
+                    for j in range(nb_) for i in range(N_PATIENT_STATES)]
+    grad_exprs = [input_grad[j] for j in range(nb_) for _ in range(N_PATIENT_STATES)]
+    tail_targets = []
     for i in range(N_PATIENT_STATES):
-        jac_lines.append(f"    for c in range({n_disc_total}):")
-        jac_lines.append(f"        J[{n_disc_total + i}, c] *= g_{i}")
-    jac_lines += ["    return 0", ""]
-
-    # dfdt: explicit time dependence (age-dependent synthesis); tail rates have none
-    dfdt_disc = [sp.diff(r, t) for r in disc_rates]
-    tail_t = [sp.diff(r, t) for r in tail_rates]
-    dfdt_lines = function(
-        "dfdt",
-        "ft",
-        dfdt_disc,
-        [f"ft[o + {i}]" for i in range(nb_)],
-        tail_t,
-        [f"ft[{n_disc_total + i}]" for i in range(N_PATIENT_STATES)],
-        accumulate_input=False,
-        tail_needs_input=False,
+        tail_targets.append(f"g_{i}")
+        tail_targets += [f"J[{n_disc_total + i}, {n_disc_total + j}]"
+                         for j in range(N_PATIENT_STATES)]
+    jac_lines = function(
+        "jac", "J", jac_disc + grad_exprs, jac_targets + grad_targets,
+        tail_jac, tail_targets, with_input=True,
     )
-
-    src = "\n".join(header + rhs_lines + jac_lines + dfdt_lines)
-    # sanity: every covariate and parameter referenced must be in the layout
-    for cov in COVARIATES:
-        if cov not in layout.offsets:
-            raise KeyError(f"covariate {cov!r} missing from the layout")
-    return src
+    # chain rule: the tail rows so far hold d input_k / d y_k; scale by d f_tail / d input
+    scale = [f"    for c in range({n_disc_total}):"]
+    scale += [f"        J[{n_disc_total + i}, c] *= g_{i}" for i in range(N_PATIENT_STATES)]
+    jac_lines = jac_lines[:-2] + scale + jac_lines[-2:]
+    dfdt_lines = function(
+        "dfdt", "ft",
+        dfdt_disc, [f"ft[o + {i}]" for i in range(nb_)],
+        tail_t, [f"ft[{n_disc_total + i}]" for i in range(N_PATIENT_STATES)],
+        with_input=False,
+    )
+    return "\n".join(header + derive + rhs_lines + jac_lines + dfdt_lines)

@@ -149,14 +149,17 @@ class CompiledModel:
         else:
             breaks = np.ascontiguousarray(t_breaks, dtype=np.float64)
             n_breaks = np.sum(np.isfinite(breaks), axis=1).astype(np.int64)
+        mod = self.module
+        P_ext = np.empty((n, mod.N_PARAMETERS + mod.N_DERIVED))
+        mod.derive(np.ascontiguousarray(parameters, dtype=np.float64), P_ext)
         out = np.empty((n, T.shape[1], ns))
         status = np.empty(n, dtype=np.int64)
         n_steps = np.empty(n, dtype=np.int64)
         atol_v = np.full(ns, float(atol))
-        self.module.solve_population(
+        mod.solve_population(
             np.full(n, float(t0)),
             y0,
-            np.ascontiguousarray(parameters, dtype=np.float64),
+            P_ext,
             T,
             breaks,
             n_breaks,
