@@ -152,12 +152,12 @@ def _print_simulation(run, age_list) -> None:
         for r in load_csv("brinjikji2015_prevalence_by_age.csv")
     }
     table = Table(
-        title="Per-person prevalence (%) by age: DiscTwin vs Brinjikji 2015 "
-        "(asymptomatic adults, any lumbar level)"
+        title="Per-person prevalence (%) by age: DiscTwin (uncalibrated defaults) vs "
+        "Brinjikji 2015 (asymptomatic adults, any lumbar level)"
     )
-    table.add_column("finding")
+    table.add_column("finding", no_wrap=True)
     for a in age_list:
-        table.add_column(f"{a:g} y", justify="right")
+        table.add_column(f"{a:g}y", justify="right", no_wrap=True)
     for finding, by_age in prev.items():
         cells = []
         for a in age_list:
@@ -169,12 +169,11 @@ def _print_simulation(run, age_list) -> None:
     console.print(
         "[dim](published value in brackets; chronic_pain is not a Brinjikji finding)[/dim]"
     )
-    counts = ", ".join(f"{k}: {v}" for k, v in run.status_counts.items())
-    years = run.n_patients * (max(age_list) - 10.0)
-    rate = f"{years / run.seconds:,.0f} patient-years/s" if run.parts_written else "resumed"
+    counts = ", ".join(f"{k} {v}" for k, v in run.status_counts.items())
     console.print(
-        f"patients: {run.n_patients} ({counts}); parts written {run.parts_written}, "
-        f"skipped {run.parts_skipped}; {run.seconds:.1f} s ({rate})"
+        f"{run.n_patients} patients (solver status: {counts}) in {run.seconds:.1f} s wall time "
+        f"(start-up and first-run compilation included); parts written {run.parts_written}, "
+        f"resumed {run.parts_skipped}"
     )
     console.print(f"output: {run.out_dir}")
 

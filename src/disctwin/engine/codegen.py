@@ -162,17 +162,21 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         return [f"{' ' * indent}s_{s.name} = y[o + {i}]" for i, s in enumerate(disc_states)]
 
     def tail_state_loads(indent: int) -> list[str]:
-        return [f"{' ' * indent}s_{s.name} = y[{n_disc_total + i}]"
-                for i, s in enumerate(model.patient_states)]
+        return [
+            f"{' ' * indent}s_{s.name} = y[{n_disc_total + i}]"
+            for i, s in enumerate(model.patient_states)
+        ]
 
     def cse_block(exprs, prefix, lines, indent):
-        repl, reduced = sp.cse([localise(e) for e in exprs],
-                               symbols=sp.numbered_symbols(prefix), optimizations="basic")
+        repl, reduced = sp.cse(
+            [localise(e) for e in exprs], symbols=sp.numbered_symbols(prefix), optimizations="basic"
+        )
         _emit(printer, repl, lines, indent)
         return reduced
 
-    def function(name, out, disc_exprs, disc_targets, tail_exprs, tail_targets,
-                 with_input: bool) -> list[str]:
+    def function(
+        name, out, disc_exprs, disc_targets, tail_exprs, tail_targets, with_input: bool
+    ) -> list[str]:
         lines = ["@nb.njit(cache=True)", f"def {name}(t, y, p, {out}):"]
         all_disc = list(disc_exprs) + ([disc_input_h] if with_input else [])
         d_names, p_names = used(all_disc)
@@ -243,32 +247,45 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
 
     # ------------------------------------------------------------------ rhs, jac, dfdt
     rhs_lines = function(
-        "rhs", "dydt",
-        disc_rates, [f"dydt[o + {i}]" for i in range(nb_)],
-        tail_rates, [f"dydt[{n_disc_total + i}]" for i in range(N_PATIENT_STATES)],
+        "rhs",
+        "dydt",
+        disc_rates,
+        [f"dydt[o + {i}]" for i in range(nb_)],
+        tail_rates,
+        [f"dydt[{n_disc_total + i}]" for i in range(N_PATIENT_STATES)],
         with_input=True,
     )
     jac_targets = [f"J[o + {i}, o + {j}]" for i in range(nb_) for j in range(nb_)]
-    grad_targets = [f"J[{n_disc_total + i}, o + {j}]"
-                    for j in range(nb_) for i in range(N_PATIENT_STATES)]
+    grad_targets = [
+        f"J[{n_disc_total + i}, o + {j}]" for j in range(nb_) for i in range(N_PATIENT_STATES)
+    ]
     grad_exprs = [input_grad[j] for j in range(nb_) for _ in range(N_PATIENT_STATES)]
     tail_targets = []
     for i in range(N_PATIENT_STATES):
         tail_targets.append(f"g_{i}")
-        tail_targets += [f"J[{n_disc_total + i}, {n_disc_total + j}]"
-                         for j in range(N_PATIENT_STATES)]
+        tail_targets += [
+            f"J[{n_disc_total + i}, {n_disc_total + j}]" for j in range(N_PATIENT_STATES)
+        ]
     jac_lines = function(
-        "jac", "J", jac_disc + grad_exprs, jac_targets + grad_targets,
-        tail_jac, tail_targets, with_input=True,
+        "jac",
+        "J",
+        jac_disc + grad_exprs,
+        jac_targets + grad_targets,
+        tail_jac,
+        tail_targets,
+        with_input=True,
     )
     # chain rule: the tail rows so far hold d input_k / d y_k; scale by d f_tail / d input
     scale = [f"    for c in range({n_disc_total}):"]
     scale += [f"        J[{n_disc_total + i}, c] *= g_{i}" for i in range(N_PATIENT_STATES)]
     jac_lines = jac_lines[:-2] + scale + jac_lines[-2:]
     dfdt_lines = function(
-        "dfdt", "ft",
-        dfdt_disc, [f"ft[o + {i}]" for i in range(nb_)],
-        tail_t, [f"ft[{n_disc_total + i}]" for i in range(N_PATIENT_STATES)],
+        "dfdt",
+        "ft",
+        dfdt_disc,
+        [f"ft[o + {i}]" for i in range(nb_)],
+        tail_t,
+        [f"ft[{n_disc_total + i}]" for i in range(N_PATIENT_STATES)],
         with_input=False,
     )
     return "\n".join(header + derive + rhs_lines + jac_lines + dfdt_lines)
