@@ -90,3 +90,31 @@ def test_export_sbml(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert out.read_text().startswith("<?xml")
+
+
+def test_sensitivity_command(tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "sensitivity",
+            "--outputs",
+            "chronic_pain@40",
+            "--n",
+            "4",
+            "--patients",
+            "20",
+            "--parameters",
+            "pain_scale,fissure_rate",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Sobol indices of chronic_pain@40" in result.output
+    rows = (tmp_path / "sobol.csv").read_text().splitlines()
+    assert rows[0] == "output,parameter,S1,S1_conf,ST,ST_conf" and len(rows) == 3
+
+
+def test_sensitivity_bad_output_name():
+    result = runner.invoke(app, ["sensitivity", "--outputs", "chronic_pian@40"])
+    assert result.exit_code == 2 and "did you mean 'chronic_pain'" in result.output
