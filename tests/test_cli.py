@@ -20,23 +20,14 @@ def test_help_lists_every_command():
         assert runner.invoke(app, [command, "--help"]).exit_code == 0
 
 
+def _simulate_small(out):
+    args = ["simulate", "--n-patients", "25", "--seed", "4", "--ages", "20:50:10"]
+    return runner.invoke(app, [*args, "--out", str(out), "--quiet"])
+
+
 def test_simulate_writes_parquet_and_prints_brinjikji_comparison(tmp_path):
     out = tmp_path / "run"
-    result = runner.invoke(
-        app,
-        [
-            "simulate",
-            "--n-patients",
-            "25",
-            "--seed",
-            "4",
-            "--ages",
-            "20:50:10",
-            "--out",
-            str(out),
-            "--quiet",
-        ],
-    )
+    result = _simulate_small(out)
     assert result.exit_code == 0, result.output
     assert "Brinjikji" in result.output and "(37)" in result.output  # published 20 y value
     assert "ok 25" in result.output
@@ -50,21 +41,7 @@ def test_simulate_writes_parquet_and_prints_brinjikji_comparison(tmp_path):
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["complete"] and manifest["provenance"]["config"]["population"]["seed"] == 4
     # the same command again resumes: nothing rewritten
-    again = runner.invoke(
-        app,
-        [
-            "simulate",
-            "--n-patients",
-            "25",
-            "--seed",
-            "4",
-            "--ages",
-            "20:50:10",
-            "--out",
-            str(out),
-            "--quiet",
-        ],
-    )
+    again = _simulate_small(out)
     assert again.exit_code == 0 and "resumed 1" in again.output
 
 

@@ -31,12 +31,12 @@ __all__ = ["generate_model_source"]
 
 
 class _Printer(PythonCodePrinter):
-    """Python printer using ``math.`` functions (Numba compiles them to LLVM intrinsics)."""
+    """Python code_printer using ``math.`` functions (Numba compiles them to LLVM intrinsics)."""
 
     def __init__(self) -> None:
         super().__init__({"fully_qualified_modules": True, "standard": "python3"})
 
-    def _print_Pow(self, expr, rational=False):  # sympy printer hook
+    def _print_Pow(self, expr, rational=False):  # sympy code_printer hook
         base, exp = expr.as_base_exp()
         # small integer powers as products: exact, cheaper than pow()
         if exp.is_Integer and 2 <= int(exp) <= 4:
@@ -79,15 +79,15 @@ class _Hoister:
         return e.func(*[self(a) for a in e.args])
 
 
-def _emit(printer, assignments, lines, indent):
+def _emit(code_printer, assignments, lines, indent):
     pad = " " * indent
     for sym, expr in assignments:
-        lines.append(f"{pad}{sym} = {printer.doprint(expr)}")
+        lines.append(f"{pad}{sym} = {code_printer.doprint(expr)}")
 
 
 def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
     """Python/Numba source of the model for the given parameter layout."""
-    printer = _Printer()
+    code_printer = _Printer()
     t = model.t
     disc_states = model.disc_states
     nb_ = N_DISC_STATES
@@ -171,7 +171,7 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         repl, reduced = sp.cse(
             [localise(e) for e in exprs], symbols=sp.numbered_symbols(prefix), optimizations="basic"
         )
-        _emit(printer, repl, lines, indent)
+        _emit(code_printer, repl, lines, indent)
         return reduced
 
     def function(
@@ -192,15 +192,15 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         lines += loads(8, d_names, disc=True)
         reduced = cse_block(all_disc, "_x", lines, 8)
         for target, e in zip(disc_targets, reduced, strict=False):
-            lines.append(f"        {target} = {printer.doprint(e)}")
+            lines.append(f"        {target} = {code_printer.doprint(e)}")
         if with_input:
-            lines.append(f"        acc_input += {printer.doprint(reduced[-1])}")
+            lines.append(f"        acc_input += {code_printer.doprint(reduced[-1])}")
         lines += tail_state_loads(4)
         if with_input:
             lines.append(f"    a_{agg_symbol.name} = acc_input")
         reduced = cse_block(tail_exprs, "_y", lines, 4)
         for target, e in zip(tail_targets, reduced, strict=True):
-            lines.append(f"    {target} = {printer.doprint(e)}")
+            lines.append(f"    {target} = {code_printer.doprint(e)}")
         lines += ["    return 0", ""]
         return lines
 
@@ -227,12 +227,12 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
     d_names, p_names = used([e for e, _ in derived])
     derive += loads(4, p_names, disc=False)
     for e, s in patient_derived:
-        derive.append(f"    p[{offsets[s.name]}] = {printer.doprint(localise(e))}")
+        derive.append(f"    p[{offsets[s.name]}] = {code_printer.doprint(localise(e))}")
     if disc_derived:
         derive.append(f"    for k in range({N_LEVELS}):")
         derive += loads(8, d_names, disc=True)
         for e, s in disc_derived:
-            derive.append(f"        p[{offsets[s.name]} + k] = {printer.doprint(localise(e))}")
+            derive.append(f"        p[{offsets[s.name]} + k] = {code_printer.doprint(localise(e))}")
     derive += ["    return 0", ""]
     derive += [
         "@nb.njit(cache=True, parallel=True)",

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from disctwin.errors import ConfigError, Problem, suggest
+from disctwin.model.observables import FINDINGS
 from disctwin.params import ParameterSet, load_parameter_set
 
 __all__ = [
@@ -50,16 +51,7 @@ DEFAULT_UNCERTAIN: tuple[str, ...] = (
     "sensitisation_onset_rate",
 )
 
-_QUANTITIES = (
-    "disc_degeneration",
-    "disc_signal_loss",
-    "disc_height_loss",
-    "disc_bulge",
-    "disc_protrusion",
-    "annular_fissure",
-    "chronic_pain",
-    "mean_pain",
-)
+_QUANTITIES = (*FINDINGS, "chronic_pain", "mean_pain")
 
 
 @dataclass(frozen=True)
