@@ -20,9 +20,11 @@ Design:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -102,11 +104,10 @@ class CompiledModel:
     """The model compiled for one parameter layout (code generated, then Numba-compiled)."""
 
     def __init__(self, layout: ParameterLayout):
-        from disctwin.engine.codegen import generate_model_source
         from disctwin.engine.compile import build_module
 
         self.layout = layout
-        self.source = generate_model_source(build_model(), layout)
+        self.source = _model_source(layout)
         self.module = build_module(self.source, "disctwin_model")
 
     @property
@@ -171,6 +172,35 @@ class CompiledModel:
             n_steps,
         )
         return out, status, n_steps
+
+
+def _model_source(layout: ParameterLayout) -> str:
+    """Generated model source, cached on disk by the hash of everything that determines it
+    (the files defining the equations and the generator, SymPy's version, the layout), so
+    that start-up skips the symbolic work after the first run."""
+    import hashlib
+
+    import sympy
+
+    from disctwin.engine import codegen
+    from disctwin.engine.compile import cache_dir
+    from disctwin.model import equations, states
+    from disctwin.model import layout as layout_module
+
+    h = hashlib.sha256()
+    for module in (equations, states, layout_module, codegen):
+        h.update(Path(module.__file__).read_bytes())
+    h.update(sympy.__version__.encode())
+    h.update(repr((layout.names, [layout.widths[n] for n in layout.names])).encode())
+    path = cache_dir() / f"source_{h.hexdigest()[:20]}.py"
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    source = codegen.generate_model_source(build_model(), layout)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(source, encoding="utf-8")
+    os.replace(tmp, path)
+    return source
 
 
 @cache
