@@ -21,8 +21,18 @@ from disctwin.engine.compile import build_module, kernel_source
 NO_BREAKS = np.empty(0)
 
 
-def solve(m, t0, y0, p, t_out, *, rtol, atol, breaks=NO_BREAKS, max_steps=100_000):
-    """One solve_patient call: (y_out, status, n_accepted, n_rejected)."""
+def solve(
+    m, t0, y0, p, t_out, *, rtol, atol, breaks=NO_BREAKS, max_steps=100_000, events=None
+):
+    """One solve_patient call: (y_out, status, n_accepted, n_rejected).
+
+    ``events``: optional list of (time, kind, index, value), sorted by time.
+    """
+    events = events or []
+    ev_t = np.array([e[0] for e in events], dtype=float)
+    ev_kind = np.array([e[1] for e in events], dtype=np.int64)
+    ev_index = np.array([e[2] for e in events], dtype=np.int64)
+    ev_value = np.array([e[3] for e in events], dtype=float)
     vecs, mats, ipiv = m.alloc_work()
     t_out = np.asarray(t_out, dtype=float)
     y_out = np.full((t_out.size, m.N_STATES), -12345.0)
@@ -32,6 +42,10 @@ def solve(m, t0, y0, p, t_out, *, rtol, atol, breaks=NO_BREAKS, max_steps=100_00
         np.asarray(p, dtype=float),
         t_out,
         np.asarray(breaks, dtype=float),
+        ev_t,
+        ev_kind,
+        ev_index,
+        ev_value,
         float(rtol),
         np.atleast_1d(np.asarray(atol, dtype=float)),
         int(max_steps),
@@ -456,6 +470,11 @@ def _solve_population(m, t0, Y0, P, T_out, T_breaks, n_breaks, rtol=1e-6, atol=1
         T_out,
         T_breaks,
         n_breaks,
+        np.zeros((n, 1)),
+        np.zeros((n, 1), dtype=np.int64),
+        np.zeros((n, 1), dtype=np.int64),
+        np.zeros((n, 1)),
+        np.zeros(n, dtype=np.int64),
         rtol,
         np.full(m.N_STATES, atol),
         100_000,
@@ -593,7 +612,9 @@ deltas = []
 for t_end in (1.0, 1.0, 200.0):
     t_out = np.linspace(0.0, t_end, 50)
     y_out = np.empty((50, 2))
-    args = (0.0, np.array([0.5, 0.0]), np.array([0.5]), t_out, np.empty(0), 1e-6,
+    no_events = (np.empty(0), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64),
+                 np.empty(0))
+    args = (0.0, np.array([0.5, 0.0]), np.array([0.5]), t_out, np.empty(0), *no_events, 1e-6,
             np.array([1e-6]), 100000, y_out, vecs, mats, ipiv)
     before = rtsys.get_allocation_stats().alloc
     status, n_acc, _ = m.solve_patient(*args)

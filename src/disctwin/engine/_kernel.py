@@ -153,6 +153,14 @@ _W_K1 = 6
 _W_ATOL = 12
 WORK_ROWS = 13
 
+# Event kinds (see solve_patient): what an event does to its target at its time.
+EVENT_STATE_SET = 0
+EVENT_STATE_ADD = 1
+EVENT_STATE_MULTIPLY = 2
+EVENT_PARAMETER_SET = 3
+EVENT_PARAMETER_ADD = 4
+EVENT_PARAMETER_MULTIPLY = 5
+
 
 @nb.njit(cache=True)
 def alloc_work():
@@ -418,7 +426,58 @@ def _r4_initial_step(t, y, f0, span, rtol, atol, p, ys, f1):
 
 # ------------------------------------------------------------------------------ drivers
 @nb.njit(cache=True, error_model="numpy")
-def solve_patient(t0, y0, p, t_out, t_breaks, rtol, atol, max_steps, y_out, vecs, mats, ipiv):
+def _apply_events(t, i_e, ev_t, ev_kind, ev_index, ev_value, y, p):
+    """Apply events ``i_e, i_e+1, ...`` whose time is <= t, in order; return the next index.
+
+    A parameter event is followed by ``_derive_one(p)``, the model's recomputation of its
+    parameter-derived constants (a no-op for models without any).
+    """
+    n_e = ev_t.shape[0]
+    changed_p = False
+    while i_e < n_e and ev_t[i_e] <= t:
+        kind = ev_kind[i_e]
+        j = ev_index[i_e]
+        v = ev_value[i_e]
+        if kind == EVENT_STATE_SET:
+            y[j] = v
+        elif kind == EVENT_STATE_ADD:
+            y[j] += v
+        elif kind == EVENT_STATE_MULTIPLY:
+            y[j] *= v
+        elif kind == EVENT_PARAMETER_SET:
+            p[j] = v
+            changed_p = True
+        elif kind == EVENT_PARAMETER_ADD:
+            p[j] += v
+            changed_p = True
+        elif kind == EVENT_PARAMETER_MULTIPLY:
+            p[j] *= v
+            changed_p = True
+        i_e += 1
+    if changed_p:
+        _derive_one(p)
+    return i_e
+
+
+@nb.njit(cache=True, error_model="numpy")
+def solve_patient(
+    t0,
+    y0,
+    p,
+    t_out,
+    t_breaks,
+    ev_t,
+    ev_kind,
+    ev_index,
+    ev_value,
+    rtol,
+    atol,
+    max_steps,
+    y_out,
+    vecs,
+    mats,
+    ipiv,
+):
     """Integrate one system from (t0, y0) and write the states at ``t_out`` into ``y_out``.
 
     Args:
@@ -430,6 +489,16 @@ def solve_patient(t0, y0, p, t_out, t_breaks, rtol, atol, max_steps, y_out, vecs
         t_breaks: (n_b,) ascending breakpoints: steps end exactly on each breakpoint in
             (t0, t_out[-1]) and the integration restarts there with a fresh step-size
             estimate. Others (and NaN) are ignored. May be empty.
+        ev_t, ev_kind, ev_index, ev_value: (n_e,) events sorted by time (ties applied in
+            the given order): at ``ev_t`` the target ``ev_index`` (a state, or a slot of
+            ``p``, by ``ev_kind``: EVENT_STATE_SET/ADD/MULTIPLY,
+            EVENT_PARAMETER_SET/ADD/MULTIPLY) is set to, increased by or multiplied by
+            ``ev_value``. Event times are breakpoints. Semantics: an event at time t acts
+            before the outputs at t are recorded (an output at t is the post-event state,
+            as for a dose record preceding an observation record in NONMEM/mrgsolve);
+            events at or before t0 act at t0; events after the last output are ignored.
+            ``p`` is modified in place (pass a copy). Indices must be valid (the caller
+            checks).
         rtol: relative tolerance (float).
         atol: absolute tolerance, (N_STATES,) per state or (1,) for all states.
         max_steps: limit on attempted (accepted + rejected) steps.
@@ -459,10 +528,12 @@ def solve_patient(t0, y0, p, t_out, t_breaks, rtol, atol, max_steps, y_out, vecs
     n_rej = 0
     status = STATUS_OK
     k_out = 0
+    n_e = ev_t.shape[0]
+    i_e = _apply_events(t0, 0, ev_t, ev_kind, ev_index, ev_value, y, p)
     # outputs at (or, wrongly, before) the start
     while k_out < n_out and t_out[k_out] <= t0:
         for i in range(n):
-            y_out[k_out, i] = y0[i] if t_out[k_out] == t0 else np.nan
+            y_out[k_out, i] = y[i] if t_out[k_out] == t0 else np.nan
         k_out += 1
     if k_out == n_out:
         return status, n_acc, n_rej
@@ -484,6 +555,10 @@ def solve_patient(t0, y0, p, t_out, t_breaks, rtol, atol, max_steps, y_out, vecs
         t_seg = t_end
         if i_b < n_b and t_breaks[i_b] < t_end:
             t_seg = t_breaks[i_b]
+        event_at_end = False
+        if i_e < n_e and ev_t[i_e] <= t_seg:
+            t_seg = ev_t[i_e]
+            event_at_end = True
         rhs(t, y, p, f0)
         if not _r4_all_finite(f0) or not _r4_all_finite(y):
             status = STATUS_NON_FINITE
@@ -544,7 +619,10 @@ def solve_patient(t0, y0, p, t_out, t_breaks, rtol, atol, max_steps, y_out, vecs
                     hnew = min(hnew, hs)
                 reject = False
                 t_new = t_seg if last else t + hs
-                while k_out < n_out and t_out[k_out] <= t_new:
+                # outputs at an event time are written after the event (below)
+                while k_out < n_out and (
+                    t_out[k_out] < t_new or (t_out[k_out] == t_new and not (last and event_at_end))
+                ):
                     if t_out[k_out] == t_new:
                         for i in range(n):
                             y_out[k_out, i] = ynew[i]
@@ -558,6 +636,12 @@ def solve_patient(t0, y0, p, t_out, t_breaks, rtol, atol, max_steps, y_out, vecs
                 n_acc_seg += 1
                 h = hnew
                 if last:
+                    if event_at_end:
+                        i_e = _apply_events(t, i_e, ev_t, ev_kind, ev_index, ev_value, y, p)
+                        while k_out < n_out and t_out[k_out] <= t:
+                            for i in range(n):
+                                y_out[k_out, i] = y[i]
+                            k_out += 1
                     break
                 rhs(t, y, p, f0)
                 if not _r4_all_finite(f0):
@@ -579,7 +663,23 @@ def solve_patient(t0, y0, p, t_out, t_breaks, rtol, atol, max_steps, y_out, vecs
 
 @nb.njit(cache=True, parallel=True)
 def solve_population(
-    t0, Y0, P, T_out, T_breaks, n_breaks, rtol, atol, max_steps, Y_out, status, n_steps
+    t0,
+    Y0,
+    P,
+    T_out,
+    T_breaks,
+    n_breaks,
+    EV_t,
+    EV_kind,
+    EV_index,
+    EV_value,
+    n_events,
+    rtol,
+    atol,
+    max_steps,
+    Y_out,
+    status,
+    n_steps,
 ):
     """Integrate every patient independently (``nb.prange``, one workspace per patient).
 
@@ -590,6 +690,9 @@ def solve_population(
         T_out: (n_patients, n_out) output times, ascending per patient.
         T_breaks: (n_patients, max_breaks) breakpoints, ascending, padded (e.g. with NaN).
         n_breaks: (n_patients,) int: how many leading entries of each T_breaks row are used.
+        EV_t, EV_kind, EV_index, EV_value: (n_patients, max_events) padded event tables
+            (see solve_patient); n_events: (n_patients,) int, entries used per row.
+            ``P`` rows are modified by parameter events: pass a copy.
         rtol: relative tolerance (float).
         atol: (N_STATES,) or (1,) absolute tolerance.
         max_steps: limit on attempted steps per patient.
@@ -604,12 +707,17 @@ def solve_population(
     for ip in nb.prange(n_pat):
         vecs, mats, ipiv = alloc_work()
         nbk = min(max(n_breaks[ip], 0), width)
+        ne = min(max(n_events[ip], 0), EV_t.shape[1])
         st, na, _nr = solve_patient(
             t0[ip],
             Y0[ip],
             P[ip],
             T_out[ip],
             T_breaks[ip, :nbk],
+            EV_t[ip, :ne],
+            EV_kind[ip, :ne],
+            EV_index[ip, :ne],
+            EV_value[ip, :ne],
             rtol,
             atol,
             max_steps,

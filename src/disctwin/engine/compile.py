@@ -55,7 +55,18 @@ def kernel_source() -> str:
     return _KERNEL_FILE.read_text(encoding="utf-8")
 
 
+_NO_DERIVED = """
+
+@nb.njit(cache=True)
+def _derive_one(p):
+    # this model has no parameter-derived constants to refresh after parameter events
+    return 0
+"""
+
+
 def _combined_source(model_source: str) -> str:
+    if "def _derive_one(" not in model_source:
+        model_source = model_source.rstrip("\n") + "\n" + _NO_DERIVED
     return (
         model_source.rstrip("\n")
         + "\n\n\n# "

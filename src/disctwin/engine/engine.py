@@ -36,10 +36,12 @@ from disctwin.population import Population, sample_population
 from disctwin.units import DAYS_PER_YEAR
 
 __all__ = [
+    "EVENT_KINDS",
     "STATUS_NAMES",
     "ChunkResult",
     "CompiledModel",
     "Engine",
+    "EventTable",
     "PopulationSpec",
     "initial_state",
 ]
@@ -100,6 +102,95 @@ def initial_state() -> np.ndarray:
     )
 
 
+EVENT_KINDS: dict[str, int] = {
+    "state_set": 0,
+    "state_add": 1,
+    "state_multiply": 2,
+    "parameter_set": 3,
+    "parameter_add": 4,
+    "parameter_multiply": 5,
+}
+
+
+@dataclass(frozen=True)
+class EventTable:
+    """Per-patient events: at ``time`` (days), a state or parameter slot is set, increased or
+    multiplied by ``value``.
+
+    Arrays are (n_patients, max_events), padded; ``count`` (n_patients,) says how many
+    leading entries of each row are used. Within a row, events must be sorted by time; ties
+    act in row order. An event at time t acts before the outputs at t are recorded (the
+    output at t is the post-event state, as for a dose record before an observation record
+    in NONMEM or mrgsolve); events at or before the start act at the start; events after
+    the last output are ignored. Parameter events refresh the model's parameter-derived
+    constants. Therapy modules build these tables from dosing regimens.
+    """
+
+    time: np.ndarray
+    kind: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def empty(cls, n_patients: int) -> EventTable:
+        z = np.zeros((n_patients, 1))
+        return cls(
+            z,
+            z.astype(np.int64),
+            z.astype(np.int64),
+            z.copy(),
+            np.zeros(n_patients, dtype=np.int64),
+        )
+
+    @classmethod
+    def from_rows(
+        cls, n_patients: int, rows: Sequence[tuple[int, float, str, int, float]]
+    ) -> EventTable:
+        """Build from (patient row, time_days, kind name, index, value) tuples."""
+        per: list[list[tuple[float, int, int, float]]] = [[] for _ in range(n_patients)]
+        for order, (row, time_days, kind, index, value) in enumerate(rows):
+            if kind not in EVENT_KINDS:
+                raise ConfigError(Problem("event.kind", kind, ", ".join(EVENT_KINDS)))
+            if not 0 <= row < n_patients:
+                raise ConfigError(Problem("event.patient", row, f"0..{n_patients - 1}"))
+            per[row].append((float(time_days), order, EVENT_KINDS[kind], int(index), float(value)))
+        width = max(1, max(len(r) for r in per))
+        table = cls(
+            np.zeros((n_patients, width)),
+            np.zeros((n_patients, width), dtype=np.int64),
+            np.zeros((n_patients, width), dtype=np.int64),
+            np.zeros((n_patients, width)),
+            np.array([len(r) for r in per], dtype=np.int64),
+        )
+        for i, r in enumerate(per):
+            for j, (tt, _order, k, idx, v) in enumerate(sorted(r)):
+                table.time[i, j], table.kind[i, j] = tt, k
+                table.index[i, j], table.value[i, j] = idx, v
+        return table
+
+    def validate(self, n_states: int, n_parameters: int) -> None:
+        """Check indices and ordering; raise ConfigError naming every problem."""
+        problems = []
+        for i in range(len(self.count)):
+            c = int(self.count[i])
+            t, k, j = self.time[i, :c], self.kind[i, :c], self.index[i, :c]
+            if np.any(np.diff(t) < 0) or not np.all(np.isfinite(t)):
+                problems.append(Problem(f"events[{i}].time", t.tolist(), "finite, sorted times"))
+            bad_kind = (k < 0) | (k > 5)
+            limit = np.where(k <= 2, n_states, n_parameters)
+            if np.any(bad_kind) or np.any((j < 0) | (j >= limit)):
+                problems.append(
+                    Problem(
+                        f"events[{i}].index",
+                        j.tolist(),
+                        f"states 0..{n_states - 1}, parameters 0..{n_parameters - 1}, kinds 0..5",
+                    )
+                )
+        if problems:
+            raise ConfigError(problems)
+
+
 class CompiledModel:
     """The model compiled for one parameter layout (code generated, then Numba-compiled)."""
 
@@ -125,6 +216,7 @@ class CompiledModel:
         atol: float,
         max_steps: int,
         t_breaks: np.ndarray | None = None,
+        events: EventTable | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Integrate many patients.
 
@@ -134,6 +226,7 @@ class CompiledModel:
             parameters: (n, n_parameters).
             t_out: (m,) or (n, m) output times (days), ascending.
             t_breaks: optional (n, k) breakpoints (NaN-padded) the solver must not step over.
+            events: optional per-patient events (doses), see :class:`EventTable`.
 
         Returns:
             states (n, m, n_states), status (n,) int, n_steps (n,) int.
@@ -151,6 +244,9 @@ class CompiledModel:
             breaks = np.ascontiguousarray(t_breaks, dtype=np.float64)
             n_breaks = np.sum(np.isfinite(breaks), axis=1).astype(np.int64)
         mod = self.module
+        if events is None:
+            events = EventTable.empty(n)
+        events.validate(ns, mod.N_PARAMETERS)
         P_ext = np.empty((n, mod.N_PARAMETERS + mod.N_DERIVED))
         mod.derive(np.ascontiguousarray(parameters, dtype=np.float64), P_ext)
         out = np.empty((n, T.shape[1], ns))
@@ -164,6 +260,11 @@ class CompiledModel:
             T,
             breaks,
             n_breaks,
+            np.ascontiguousarray(events.time, dtype=np.float64),
+            np.ascontiguousarray(events.kind, dtype=np.int64),
+            np.ascontiguousarray(events.index, dtype=np.int64),
+            np.ascontiguousarray(events.value, dtype=np.float64),
+            np.ascontiguousarray(events.count, dtype=np.int64),
             float(rtol),
             atol_v,
             int(max_steps),
