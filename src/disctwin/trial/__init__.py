@@ -1,0 +1,1 @@
+"""Virtual clinical trials: protocols, randomisation, visits, endpoints, designs and analysis."""
