@@ -160,6 +160,7 @@ EVENT_STATE_MULTIPLY = 2
 EVENT_PARAMETER_SET = 3
 EVENT_PARAMETER_ADD = 4
 EVENT_PARAMETER_MULTIPLY = 5
+EVENT_STATE_TOWARD_ONE = 6  # y += v * (1 - y): close the fraction v of the gap to 1
 
 
 @nb.njit(cache=True)
@@ -444,6 +445,8 @@ def _apply_events(t, i_e, ev_t, ev_kind, ev_index, ev_value, y, p):
             y[j] += v
         elif kind == EVENT_STATE_MULTIPLY:
             y[j] *= v
+        elif kind == EVENT_STATE_TOWARD_ONE:
+            y[j] += v * (1.0 - y[j])
         elif kind == EVENT_PARAMETER_SET:
             p[j] = v
             changed_p = True
@@ -491,7 +494,7 @@ def solve_patient(
             estimate. Others (and NaN) are ignored. May be empty.
         ev_t, ev_kind, ev_index, ev_value: (n_e,) events sorted by time (ties applied in
             the given order): at ``ev_t`` the target ``ev_index`` (a state, or a slot of
-            ``p``, by ``ev_kind``: EVENT_STATE_SET/ADD/MULTIPLY,
+            ``p``, by ``ev_kind``: EVENT_STATE_SET/ADD/MULTIPLY/TOWARD_ONE,
             EVENT_PARAMETER_SET/ADD/MULTIPLY) is set to, increased by or multiplied by
             ``ev_value``. Event times are breakpoints. Semantics: an event at time t acts
             before the outputs at t are recorded (an output at t is the post-event state,

@@ -109,13 +109,18 @@ EVENT_KINDS: dict[str, int] = {
     "parameter_set": 3,
     "parameter_add": 4,
     "parameter_multiply": 5,
+    "state_toward_one": 6,
 }
+
+#: Event kinds that act on a state (the others act on a parameter).
+STATE_EVENT_KINDS = frozenset({0, 1, 2, 6})
 
 
 @dataclass(frozen=True)
 class EventTable:
     """Per-patient events: at ``time`` (days), a state or parameter slot is set, increased or
-    multiplied by ``value``.
+    multiplied by ``value`` (or, for ``state_toward_one``, moved the fraction ``value`` of the
+    way to 1: an injury that cannot take a 0-1 damage state past 1).
 
     Arrays are (n_patients, max_events), padded; ``count`` (n_patients,) says how many
     leading entries of each row are used. Within a row, events must be sorted by time; ties
@@ -177,14 +182,14 @@ class EventTable:
             t, k, j = self.time[i, :c], self.kind[i, :c], self.index[i, :c]
             if np.any(np.diff(t) < 0) or not np.all(np.isfinite(t)):
                 problems.append(Problem(f"events[{i}].time", t.tolist(), "finite, sorted times"))
-            bad_kind = (k < 0) | (k > 5)
-            limit = np.where(k <= 2, n_states, n_parameters)
+            bad_kind = (k < 0) | (k > 6)
+            limit = np.where(np.isin(k, list(STATE_EVENT_KINDS)), n_states, n_parameters)
             if np.any(bad_kind) or np.any((j < 0) | (j >= limit)):
                 problems.append(
                     Problem(
                         f"events[{i}].index",
                         j.tolist(),
-                        f"states 0..{n_states - 1}, parameters 0..{n_parameters - 1}, kinds 0..5",
+                        f"states 0..{n_states - 1}, parameters 0..{n_parameters - 1}, kinds 0..6",
                     )
                 )
         if problems:

@@ -151,6 +151,18 @@ def build_model() -> SymbolicModel:
     * nociceptive input: innervation x inflammatory sensitisation x mechanical stress, plus a
       radicular term from herniation.
 
+    Therapy compartments (zero and inert when untreated; driven by :mod:`disctwin.therapies`
+    through dose events that add payload and set the ``tx_*`` slot parameters):
+
+    * disc: payload :math:`\dot V = -k_v V`; transduced cells
+      :math:`\dot T = k_v V (C - T) + h\,r_{prolif} T - (\text{death} + \text{senescence} +
+      k_{loss}) T` (uptake needs viable cells; a dose of D units reaches :math:`1 - e^{-D}` of
+      them); activity :math:`\dot E = k_{on} (T - E)`. E raises the anabolic drive,
+      collagen II synthesis and TIMPs, blocks IL-1, knocks down ADAMTS/MMP/RAPTOR, or removes
+      part of the genetic risk score, each by its ``tx_*`` gain.
+    * DRG: the same chain (CSF payload, transduced fraction up to the serotype's reach,
+      activity) represses Nav1.7 or secretes opioid peptides.
+
     Patient: transmission through DRG neurons scales with Nav1.7 expression and is divided by
     opioid tone; central sensitisation builds with transmitted input and fades slowly, and
     amplifies it; latent pain (NRS 0-10) is a sigmoid (Hill, n=2) of the amplified input,
@@ -160,8 +172,8 @@ def build_model() -> SymbolicModel:
     P = _Params()
     cov = {c: _sym(c) for c in COVARIATES}
 
-    (Pe, C, S, PG, CII, DH, F, Hn, N) = (_sym(s.name) for s in DISC_STATES)
-    (CS,) = (_sym(s.name) for s in PATIENT_STATES)
+    (Pe, C, S, PG, CII, DH, F, Hn, N, V, T, E) = (_sym(s.name) for s in DISC_STATES)
+    (CS, Vi, Td, Ed) = (_sym(s.name) for s in PATIENT_STATES)
 
     # ------------------------------------------------------------------ disc assignments
     da: list[Quantity] = []
@@ -171,6 +183,9 @@ def build_model() -> SymbolicModel:
         da.append(q)
         return q.symbol
 
+    # payload effects: secreted products act in proportion to the expressing cells (E, relative
+    # to the reference disc); knock-downs/edits lower their target in the expressing cells
+    genetic_score = cov["genetic_risk_score"] * (1 - P.tx_genetic_correction * E)
     load = assign(
         "load",
         "1",
@@ -216,6 +231,7 @@ def build_model() -> SymbolicModel:
         "1",
         "Inflammation index (IL-1beta/TNF-alpha activity; 1 = moderately inflamed disc)",
         P.il1_signalling
+        / (1 + P.tx_il1_block * E)
         * (
             P.inflammation_basal
             + P.inflammation_per_senescent * S
@@ -228,6 +244,7 @@ def build_model() -> SymbolicModel:
         "1",
         "mTORC1 activity (nutrient- and cytokine-driven)",
         P.rptor_expression
+        * (1 - P.tx_rptor_knockdown * E)
         * glucose
         / (glucose + P.mtorc1_glucose_half)
         * (1 + P.mtorc1_inflammation_gain * inflammation),
@@ -266,8 +283,9 @@ def build_model() -> SymbolicModel:
     synthesis_raw = (
         P.anabolic_capacity
         * P.anabolic_gene_expression
+        * (1 + P.tx_anabolic_gain * E)
         * age_factor
-        * sp.exp(-P.genetic_anabolic_effect * cov["genetic_risk_score"])
+        * sp.exp(-P.genetic_anabolic_effect * genetic_score)
         / (1 + inflammation / P.anabolic_inflammation_half)
         * glucose
         / (glucose + P.anabolic_glucose_half)
@@ -286,20 +304,21 @@ def build_model() -> SymbolicModel:
         P.enzyme_basal
         * (1 + P.enzyme_inflammation_gain * inflammation)
         * (C + P.senescent_secretion_ratio * S)
-        * sp.exp(P.genetic_catabolic_effect * cov["genetic_risk_score"])
+        * sp.exp(P.genetic_catabolic_effect * genetic_score)
     )
+    timp = P.timp_level * (1 + P.tx_timp_gain * E)
     enzyme_ref = _reference(enzyme_raw, da, Pe, C, S, PG, Hn, glucose_ref)
     aggrecanase = assign(
         "aggrecanase_activity",
         "1",
         "ADAMTS-4/5 activity relative to the adolescent reference (TIMP-inhibited)",
-        P.adamts_expression * enzyme_raw / enzyme_ref / P.timp_level,
+        P.adamts_expression * (1 - P.tx_adamts_knockdown * E) * enzyme_raw / enzyme_ref / timp,
     )
     collagenase = assign(
         "collagenase_activity",
         "1",
         "MMP-3/13 activity relative to the adolescent reference (TIMP-inhibited)",
-        P.mmp_expression * enzyme_raw / enzyme_ref / P.timp_level,
+        P.mmp_expression * (1 - P.tx_mmp_knockdown * E) * enzyme_raw / enzyme_ref / timp,
     )
     water_raw = P.water_fraction_floor + P.water_fraction_span * (
         1 + P.water_proteoglycan_half
@@ -335,18 +354,28 @@ def build_model() -> SymbolicModel:
     # ------------------------------------------------------------------------ disc rates
     # part of matrix loss does not need cell-made enzymes, so losing cells loses matrix
     passive = P.matrix_passive_loss_fraction
+    proliferation = P.cell_proliferation_rate * (glucose / glucose_ref) * (1 - C - S)
     disc_rates = (
         -ep_rate * (Pe - P.endplate_floor),
-        P.cell_proliferation_rate * C * (glucose / glucose_ref) * (1 - C - S)
-        - (cell_death + senescence) * C,
+        proliferation * C - (cell_death + senescence) * C,
         senescence * C - P.senescent_clearance_rate * S,
         P.proteoglycan_turnover_rate * (synthesis - (passive + (1 - passive) * aggrecanase) * PG),
-        P.collagen_turnover_rate * (synthesis - (passive + (1 - passive) * collagenase) * CII),
+        P.collagen_turnover_rate
+        * (
+            synthesis * (1 + P.tx_collagen_gain * E)
+            - (passive + (1 - passive) * collagenase) * CII
+        ),
         P.height_remodelling_rate * (height_eq - DH),
         P.fissure_rate * load * sp.exp(P.fissure_matrix_effect * (1 - (CII + PG) / 2)) * (1 - F)
         - P.fissure_repair_rate * C * F,
         P.herniation_rate * load * F**2 * swelling * (1 - Hn) - P.herniation_resorption_rate * Hn,
         P.nerve_growth_rate * ngf_drive * (1 - N) - P.nerve_retraction_rate * N,
+        # payload: cleared from the disc; taken up only by viable, not yet transduced cells
+        -P.tx_vector_clearance_rate * V,
+        P.tx_vector_clearance_rate * V * (C - T)
+        + P.tx_inheritance * proliferation * T
+        - (cell_death + senescence + P.tx_payload_loss_rate) * T,
+        P.tx_onset_rate * (T - E),
     )
 
     # --------------------------------------------------------------- patient assignments
@@ -355,10 +384,11 @@ def build_model() -> SymbolicModel:
     transmission = Quantity(
         "transmission",
         "1",
-        "DRG transmission gain: Nav1.7 expression^exponent / relative opioid tone",
-        P.nav17_expression**P.nav17_exponent
+        "DRG transmission gain: Nav1.7 expression^exponent / relative opioid tone "
+        "(transgene repression of SCN9A and secreted opioid peptides included)",
+        (P.nav17_expression * (1 - P.tx_nav17_knockdown * Ed)) ** P.nav17_exponent
         * (1 + P.endogenous_opioid_tone)
-        / (1 + P.endogenous_opioid_tone + P.exogenous_opioid_tone),
+        / (1 + P.endogenous_opioid_tone + P.exogenous_opioid_tone + P.tx_opioid_gain * Ed),
     )
     pa.append(transmission)
     transmitted = Quantity(
@@ -376,6 +406,9 @@ def build_model() -> SymbolicModel:
         / (x**2 + P.sensitisation_input_half**2)
         * (1 - CS)
         - P.sensitisation_decay_rate * CS,
+        -P.tx_csf_clearance_rate * Vi,
+        P.tx_csf_clearance_rate * Vi * (P.tx_drg_reach - Td) - P.tx_drg_loss_rate * Td,
+        P.tx_drg_onset_rate * (Td - Ed),
     )
 
     # ---------------------------------------------------------------------- observables
@@ -437,8 +470,8 @@ def build_model() -> SymbolicModel:
 
     return SymbolicModel(
         t=t,
-        disc_states=(Pe, C, S, PG, CII, DH, F, Hn, N),
-        patient_states=(CS,),
+        disc_states=(Pe, C, S, PG, CII, DH, F, Hn, N, V, T, E),
+        patient_states=(CS, Vi, Td, Ed),
         disc_assignments=tuple(da),
         patient_assignments=tuple(pa),
         disc_rates=disc_rates,
@@ -471,6 +504,7 @@ def _reference(expr, assignments, Pe, C, S, PG, Hn, glucose_ref, extra=None):
         _sym("anabolic_gene_expression"): 1,
         _sym("anabolic_capacity"): 1,
         _sym("enzyme_basal"): 1,
+        _sym("transgene_expression"): 0,
     }
     if extra:
         ref.update(extra)

@@ -73,6 +73,28 @@ DISC_STATES: tuple[StateSpec, ...] = (
         "Depth of nociceptive fibre ingrowth into the disc, 0 (outer annulus only) to 1",
         0.0,
     ),
+    # therapy compartments: zero in an untreated disc (see disctwin.therapies)
+    StateSpec(
+        "vector_load",
+        "1",
+        "Intradiscal gene-transfer payload (viral vector, siRNA) not yet taken up, in "
+        "transduction units (dose / dose transducing 63% of the cells it reaches)",
+        0.0,
+    ),
+    StateSpec(
+        "transduced_cells",
+        "1",
+        "Viable NP cells carrying the payload (transgene, shRNA, edit), same reference as "
+        "viable_cells",
+        0.0,
+    ),
+    StateSpec(
+        "transgene_expression",
+        "1",
+        "Payload activity in the disc: follows transduced_cells with the payload's onset "
+        "time (1 = every cell of the reference disc expressing)",
+        0.0,
+    ),
 )
 
 PATIENT_STATES: tuple[StateSpec, ...] = (
@@ -80,6 +102,27 @@ PATIENT_STATES: tuple[StateSpec, ...] = (
         "central_sensitisation",
         "1",
         "Central sensitisation of spinal pain transmission, 0 (none) to 1 (maximal)",
+        0.0,
+    ),
+    # therapy compartments of the pain pathway: zero when untreated
+    StateSpec(
+        "csf_vector",
+        "1",
+        "Intrathecal (or nerve-transported intradermal) payload not yet taken up by DRG "
+        "neurons, in transduction units",
+        0.0,
+    ),
+    StateSpec(
+        "drg_transduced",
+        "1",
+        "Fraction of lumbar dorsal-root-ganglion neurons (and meningeal cells) carrying "
+        "the payload",
+        0.0,
+    ),
+    StateSpec(
+        "drg_expression",
+        "1",
+        "Payload activity in the lumbar DRG: follows drg_transduced with the onset time",
         0.0,
     ),
 )
