@@ -24,6 +24,10 @@ class Stream(IntEnum):
     RANDOMISATION = 4
     DROPOUT = 5
     PSA = 6
+    # trials (10-19)
+    SCREENING = 10  # screening age and prior-treatment history of each candidate
+    ENROLMENT = 11  # accrual times, by enrolment order
+    INTERVENTION = 12  # further interventions (surgery) during follow-up
 
 
 def patient_generator(seed: int, stream: Stream, patient_index: int) -> np.random.Generator:
