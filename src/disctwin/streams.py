@@ -24,6 +24,7 @@ class Stream(IntEnum):
     RANDOMISATION = 4
     DROPOUT = 5
     PSA = 6
+    PAIN_COURSE = 20
     # trials (10-19)
     SCREENING = 10  # screening age and prior-treatment history of each candidate
     ENROLMENT = 11  # accrual times, by enrolment order

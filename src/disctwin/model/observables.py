@@ -11,6 +11,10 @@ Observation happens in two steps kept apart:
 
 Brinjikji's per-person findings are "the finding at any lumbar level":
 :func:`person_findings`.
+
+The natural course of pain (episodes over weeks to months) is a per-patient stationary
+Ornstein-Uhlenbeck process :func:`pain_fluctuation` added to the pain drive when
+:func:`measure` is given the visit ages (``times_days``); see :func:`measure`.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from functools import cache
 
 import numpy as np
 import sympy as sp
+from scipy.signal import lfilter
 
+from disctwin.errors import ConfigError, Problem
 from disctwin.model.equations import build_model
 from disctwin.model.flat import flatten
 from disctwin.model.layout import ParameterLayout
@@ -33,6 +39,9 @@ __all__ = [
     "FINDINGS_DESCRIPTION",
     "Measured",
     "measure",
+    "ou_from_normals",
+    "pain_course_normals",
+    "pain_fluctuation",
     "person_findings",
     "true_observables",
 ]
@@ -69,6 +78,9 @@ FINDINGS_DESCRIPTION: dict[str, str] = {
     "odi": "`odi_per_pain_point` x that day's pain + `odi_fear_avoidance_effect` x "
     "fear-avoidance + noise (`odi_noise_sd`), clipped to 0-100",
     "chronic_pain": "expected reported pain >= `chronic_pain_threshold`",
+    "pain_today (with visit ages)": "max(0, expected reported pain - `pain_free_offset` + "
+    "`pain_episode_sd` x X(t) + day-to-day noise), X a unit Ornstein-Uhlenbeck process with "
+    "time-scale `pain_episode_timescale`; a pain-free day reports NRS 0, VAS 0",
     "person findings": "a Brinjikji finding is present in a person when present at any "
     "lumbar level",
 }
@@ -144,6 +156,86 @@ def _pfirrmann(t2_rel: np.ndarray, height_rel: np.ndarray, ps: ParameterSet) -> 
     return grade.astype(np.int8)
 
 
+def pain_course_normals(seed: int, patient_index: int, last_day: int) -> np.ndarray:
+    """The standard normals driving one patient's pain course, days ``0..last_day``.
+
+    Drawn from ``patient_generator(seed, PAIN_COURSE, patient_index)``, one per day of life
+    in day order, so the first ``k`` values never depend on how many are asked for.
+    """
+    return patient_generator(seed, Stream.PAIN_COURSE, int(patient_index)).standard_normal(
+        int(last_day) + 1
+    )
+
+
+def ou_from_normals(z: np.ndarray, timescale_days: float) -> np.ndarray:
+    r"""Stationary unit Ornstein-Uhlenbeck process on whole days from its driving normals.
+
+    .. math:: X_0 = z_0,\quad X_k = \rho X_{k-1} + \sqrt{1-\rho^2}\, z_k,
+       \quad \rho = e^{-1/\tau}
+
+    This is the exact law of :math:`dX = -X/\tau\,dt + \sqrt{2/\tau}\,dW` (stationary,
+    unit variance) sampled at integer days: :math:`\mathrm{Cov}(X_j, X_k) = \rho^{|j-k|}`.
+
+    Args:
+        z: (..., n_days) standard normals, day 0 first (last axis is time).
+        timescale_days: :math:`\tau` (days).
+    """
+    rho = float(np.exp(-1.0 / timescale_days))
+    b = float(np.sqrt(1.0 - rho * rho))
+    zi = (1.0 - b) * z[..., :1]  # so that X_0 = z_0 (stationary start)
+    x, _ = lfilter([b], [1.0, -rho], z, axis=-1, zi=zi)
+    return x
+
+
+def pain_fluctuation(
+    seed: int, patient_index: np.ndarray, times_days: np.ndarray, timescale_days: float
+) -> np.ndarray:
+    """The episodic pain component X (unit-variance Ornstein-Uhlenbeck) at visit ages.
+
+    A visit at age ``t`` days reports the pain of day ``floor(t)`` (pain is reported per
+    day), and each patient's process is one fixed path over every day of life (day 0 =
+    birth), drawn from the patient's own stream. Guarantees:
+
+    * exact: the values at any set of visits have the exact joint law of the continuous
+      OU process at those days (no time-stepping error), ``Cov = exp(-|d_j - d_k| / tau)``;
+    * a patient's value on a day depends only on (seed, patient index, day, tau): not on
+      which other visits are requested, their order, the chunk or the other patients.
+      Requesting more visits never changes the values at the others.
+
+    Args:
+        seed: study seed.
+        patient_index: (n,) global patient indices.
+        times_days: (n, m) or (m,) visit ages in days (>= 0).
+        timescale_days: OU time-scale (days).
+
+    Returns:
+        (n, m) values, standard normal marginally.
+    """
+    index = np.asarray(patient_index, dtype=np.int64)
+    t = np.broadcast_to(np.asarray(times_days, dtype=float), (len(index), np.shape(times_days)[-1]))
+    days = np.floor(t).astype(np.int64)
+    out = np.empty(days.shape)
+    for row, i in enumerate(index):
+        if days.shape[1] == 0:
+            continue
+        z = pain_course_normals(seed, int(i), int(days[row].max()))
+        out[row] = ou_from_normals(z, timescale_days)[days[row]]
+    return out
+
+
+def _visit_times(times_days, n: int, m: int) -> np.ndarray:
+    t = np.asarray(times_days, dtype=float)
+    if t.shape not in ((m,), (n, m)):
+        raise ConfigError(
+            Problem(
+                "times_days", f"shape {t.shape}", f"shape ({m},) or ({n}, {m}): one age per visit"
+            )
+        )
+    if not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ConfigError(Problem("times_days", "non-finite or negative", "ages in days >= 0"))
+    return np.broadcast_to(t, (n, m))
+
+
 def measure(
     disc_true: dict[str, np.ndarray],
     patient_true: dict[str, np.ndarray],
@@ -152,12 +244,29 @@ def measure(
     patient_index: np.ndarray,
     *,
     noise: bool = True,
+    times_days: np.ndarray | None = None,
 ) -> Measured:
     """Add measurement/reporting noise and read categories.
 
     Noise for patient ``i`` comes only from ``patient_generator(seed, OBSERVATION, i)``, in a
     fixed layout (visit-major), so it is independent of chunking. With ``noise=False`` the
     categories are read from the true values (useful to separate noise from biology).
+
+    Pain on a visit day. Without ``times_days`` (the cross-sectional reading), that day's
+    pain is the expected reported pain plus i.i.d. day-to-day noise (``nrs_daily_sd``).
+    With ``times_days`` ((n, m) or (m,) ages in days of the visits), pain also follows its
+    natural course: the pain drive
+
+        D(t) = expected_pain(t) - pain_free_offset + pain_episode_sd * X(t) + daily noise
+
+    with X the patient's stationary Ornstein-Uhlenbeck path (:func:`pain_fluctuation`,
+    time-scale ``pain_episode_timescale``, stream ``PAIN_COURSE``), and the pain felt that
+    day is ``clip(D, 0, 10)``: episodes are excursions of D above 0, a day with D <= 0 is
+    pain-free and reports NRS 0, VAS 0. Patients selected at a pain peak therefore regress
+    towards their own mean, at the rate the OU time-scale sets. X on a day is the same
+    whatever other visits are requested; the i.i.d. day, recall and ODI noise are fresh
+    draws per visit (keyed by the visit's position). Parameter uncertainty is not added
+    here: pass a parameter set (or posterior draw) of your choice.
     """
     ps = parameter_set
     n, m, _ = disc_true["t2_relative"].shape
@@ -203,10 +312,29 @@ def measure(
     }
 
     mean_pain = np.clip(patient_true["pain_reported_mean"], 0.0, 10.0)
-    day = mean_pain + ps["nrs_daily_sd"].value * z_pat[..., 0]
     recall = ps["nrs_recall_sd"].value
-    nrs = np.clip(np.rint(day + recall * z_pat[..., 1]), 0, 10).astype(np.int8)
-    vas = np.clip(10.0 * (day + recall * z_pat[..., 2]), 0.0, 100.0)
+    if times_days is None:
+        day = mean_pain + ps["nrs_daily_sd"].value * z_pat[..., 0]
+        nrs = np.clip(np.rint(day + recall * z_pat[..., 1]), 0, 10).astype(np.int8)
+        vas = np.clip(10.0 * (day + recall * z_pat[..., 2]), 0.0, 100.0)
+    else:
+        t = _visit_times(times_days, n, m)
+        x = (
+            pain_fluctuation(seed, patient_index, t, ps["pain_episode_timescale"].value)
+            if noise
+            else np.zeros((n, m))
+        )
+        drive = (
+            mean_pain
+            - ps["pain_free_offset"].value
+            + ps["pain_episode_sd"].value * x
+            + ps["nrs_daily_sd"].value * z_pat[..., 0]
+        )
+        day = np.clip(drive, 0.0, 10.0)
+        felt = drive > 0
+        nrs = np.where(felt, np.clip(np.rint(day + recall * z_pat[..., 1]), 0, 10), 0)
+        nrs = nrs.astype(np.int8)
+        vas = np.where(felt, np.clip(10.0 * (day + recall * z_pat[..., 2]), 0.0, 100.0), 0.0)
     fear = patient_true["fear_avoidance_z"]
     odi = np.clip(
         ps["odi_per_pain_point"].value * np.clip(day, 0, 10)
@@ -219,6 +347,7 @@ def measure(
         "pain_latent": patient_true["pain_latent"],
         "pain_reported_mean": mean_pain,
         "chronic_pain": mean_pain >= ps["chronic_pain_threshold"].value,
+        "pain_today": np.clip(day, 0.0, 10.0),
         "nrs": nrs,
         "vas": vas,
         "odi": odi,
