@@ -1,0 +1,944 @@
+"""Trial protocols as validated, frozen data: arms, eligibility, randomisation, visits,
+dropout, intercurrent events, endpoints, analysis and (optionally) group-sequential looks.
+
+A protocol is a TOML file (see ``examples/protocols/``)::
+
+    [study]
+    id = "DT-CELL-201"
+    design = "parallel"          # parallel | group_sequential | single_arm
+    blinded = true
+    n_patients = 60
+
+    [[eligibility]]
+    variable = "vas"
+    min = 40
+    max = 90
+
+    [[arm]]
+    name = "saline"
+    regimen = "saline_intradiscal"
+    allocation = 1
+    role = "control"
+
+    [[visit]]
+    name = "week52"
+    day = 364
+
+    [[endpoint]]
+    name = "vas30_w52"
+    kind = "responder"
+    measure = "vas"
+    visit = "week52"
+    threshold = 30
+    primary = true
+
+:func:`load_protocol` validates a file in two passes and raises one :class:`ConfigError`
+naming *every* problem (field, value, what is allowed, nearest valid name for typos):
+first the types and ranges of every field (pydantic), then the cross-references (visit and
+endpoint names, arms in comparisons, allocation vs block sizes, design rules) and the
+medical-need gate (:func:`check_protocol`). :func:`dump_protocol` writes TOML back;
+``load(dump(p)) == p``.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from itertools import pairwise
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from disctwin.errors import ConfigError, Problem, suggest
+from disctwin.model.states import LEVELS
+
+__all__ = [
+    "DISC_VARIABLES",
+    "PATIENT_VARIABLES",
+    "Analysis",
+    "Arm",
+    "Comparison",
+    "Criterion",
+    "Dropout",
+    "Endpoint",
+    "Enrolment",
+    "FurtherIntervention",
+    "MedicalNeed",
+    "PopulationConfig",
+    "Protocol",
+    "Randomisation",
+    "Rescue",
+    "Sequential",
+    "Stratum",
+    "Study",
+    "Visit",
+    "check_protocol",
+    "dump_protocol",
+    "load_protocol",
+    "protocol_from_dict",
+]
+
+#: Screening variables of a patient: name -> meaning (unit in brackets).
+PATIENT_VARIABLES: dict[str, str] = {
+    "age_years": "age at screening (years)",
+    "female": "1 if female",
+    "bmi": "body-mass index (kg/m^2)",
+    "manual_labour": "1 if manual occupation",
+    "smoker": "1 if smoker",
+    "diabetes": "1 if diabetic",
+    "depression": "1 if depressed",
+    "fear_avoidance": "fear-avoidance beliefs (SD units)",
+    "genetic_risk_score": "polygenic risk score (SD units)",
+    "nrs": "pain intensity at screening, NRS 0-10",
+    "vas": "pain intensity at screening, VAS 0-100",
+    "odi": "Oswestry disability index at screening, 0-100",
+    "chronic_pain": "noise-free expected pain at or above the model's chronic-pain threshold",
+    "clbp_duration_months": "months of continuous chronic low back pain before screening, "
+    "read from the simulated pain history",
+    "conservative_care_months": "months of failed conservative care (physiotherapy, exercise, "
+    "analgesics) before screening",
+    "prior_interventions": "number of prior interventional treatments (injections, ablation)",
+    "prior_surgery": "1 if prior lumbar surgery",
+    "opioid_use": "1 if on long-term opioids at screening",
+    "failed_all_therapies": "1 if conservative care >= 6 months, >= 2 prior interventions and "
+    "opioids have all failed (compassionate-use eligibility)",
+}
+
+#: Screening MRI variables of each lumbar level: name -> meaning.
+DISC_VARIABLES: dict[str, str] = {
+    "pfirrmann_grade": "Pfirrmann grade I-V (1-5), read by a rater",
+    "disc_height_index": "measured disc height relative to adolescence",
+    "t2_relative": "measured NP T2 relative to adolescence",
+    "disc_degeneration": "Pfirrmann >= III",
+    "disc_signal_loss": "T2 signal loss",
+    "disc_height_loss": "disc height loss",
+    "disc_bulge": "bulge",
+    "disc_protrusion": "protrusion",
+    "disc_extrusion": "extrusion",
+    "annular_fissure": "annular fissure",
+}
+
+#: Built-in regimens that give no therapeutic agent (controls); anything else is therapeutic.
+CONTROL_REGIMENS = ("none", "sham_intradiscal", "saline_intradiscal", "vehicle_ha_intradiscal")
+
+_Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=40)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Study(_Frozen):
+    """What the study is.
+
+    Attributes:
+        id: study identifier (STUDYID in the CDISC output).
+        title: free text.
+        design: ``parallel`` (fixed-size randomised), ``group_sequential`` (interim looks, see
+            :class:`Sequential`) or ``single_arm`` (e.g. compassionate use; no control).
+        phase: free label ("1/2", "3", "compassionate use").
+        blinded: patients and assessors blind to arm; every arm then receives a procedure
+            (sham, vehicle or active), and blinded arms share the expectation effect.
+        n_patients: total number of patients to enrol (all arms).
+    """
+
+    id: _Name = "DISCTWIN-TRIAL"
+    title: str = ""
+    design: Literal["parallel", "group_sequential", "single_arm"] = "parallel"
+    phase: str = ""
+    blinded: bool = False
+    n_patients: int = Field(default=100, ge=2, le=100_000)
+
+
+class PopulationConfig(_Frozen):
+    """Who is screened: the virtual population and its age at screening.
+
+    Attributes:
+        age_years: (low, high) screening ages, drawn uniformly per patient (years).
+        parameter_file / covariate_file: model parameter and covariate sets (default packaged).
+        max_screened: screening stops after this many candidates; a trial that has not
+            reached ``n_patients`` by then is reported as under-enrolled.
+    """
+
+    age_years: tuple[float, float] = (18.0, 70.0)
+    parameter_file: str | None = None
+    covariate_file: str | None = None
+    max_screened: int = Field(default=20_000, ge=1, le=10_000_000)
+
+
+class Criterion(_Frozen):
+    """One eligibility criterion on a screening variable.
+
+    The condition holds when ``min <= x <= max`` and ``x == equals`` (each bound optional).
+    For a disc variable it is counted over ``levels``: it holds when the number of listed
+    levels meeting it lies in ``n_levels`` (default: at least one). An inclusion criterion
+    fails a patient when its condition does not hold, an exclusion criterion when it does.
+    """
+
+    name: str | None = None
+    kind: Literal["inclusion", "exclusion"] = "inclusion"
+    variable: str
+    min: float | None = None
+    max: float | None = None
+    equals: float | None = None
+    levels: tuple[str, ...] | None = None
+    n_levels: tuple[int, int] | None = None
+
+    @property
+    def label(self) -> str:
+        """The name used in screen-failure counts."""
+        if self.name:
+            return self.name
+        parts = []
+        if self.min is not None:
+            parts.append(f">= {self.min:g}")
+        if self.max is not None:
+            parts.append(f"<= {self.max:g}")
+        if self.equals is not None:
+            parts.append(f"== {self.equals:g}")
+        return f"{self.kind} {self.variable} {' '.join(parts)}".strip()
+
+
+class Arm(_Frozen):
+    """A treatment arm.
+
+    Attributes:
+        name: arm code (ARMCD), e.g. ``"saline"``, ``"high_dose"``.
+        regimen: a built-in regimen name or a regimen TOML path (relative to the protocol).
+        allocation: allocation ratio weight (integers; 1:1:2 ...).
+        role: ``control`` or ``active`` (comparisons default to each active vs the first
+            control).
+        non_therapeutic: the arm enrols without the medical indication on purpose (e.g. a
+            healthy-volunteer safety cohort); needs ``non_therapeutic_reason``.
+    """
+
+    name: _Name
+    regimen: str = Field(min_length=1)
+    allocation: int = Field(default=1, ge=1, le=100)
+    role: Literal["active", "control"] = "active"
+    non_therapeutic: bool = False
+    non_therapeutic_reason: str | None = None
+
+
+class Enrolment(_Frozen):
+    """Accrual: patients start at a Poisson rate; baseline follows screening.
+
+    Attributes:
+        rate_per_month: mean enrolments per month (calendar timing of interim looks).
+        screening_to_baseline_days: days from the screening visit to baseline (day 0).
+    """
+
+    rate_per_month: float = Field(default=10.0, gt=0.0, le=10_000.0)
+    screening_to_baseline_days: float = Field(default=14.0, ge=1.0, le=365.0)
+
+
+class Stratum(_Frozen):
+    """A stratification factor: a patient variable, cut at ``cuts`` if continuous."""
+
+    variable: str
+    cuts: tuple[float, ...] = ()
+
+
+class Randomisation(_Frozen):
+    """Stratified permuted-block randomisation.
+
+    Attributes:
+        method: ``permuted_blocks`` or ``simple`` (independent draws by allocation ratio).
+        block_sizes: block lengths drawn at random per block (each a multiple of the sum of
+            allocation ratios); default: twice the sum.
+        strata: stratification factors; each combination of levels is one stratum with its
+            own block sequence.
+    """
+
+    method: Literal["permuted_blocks", "simple"] = "permuted_blocks"
+    block_sizes: tuple[int, ...] = ()
+    strata: tuple[Stratum, ...] = ()
+
+
+class Visit(_Frozen):
+    """A post-baseline visit: name and day after treatment (baseline is day 0)."""
+
+    name: _Name
+    day: float = Field(gt=0.0, le=36_525.0)
+    mri: bool = False
+
+
+class Dropout(_Frozen):
+    """Loss to follow-up between visits.
+
+    The hazard between visits is ``-ln(1 - annual_rate)/365.25 * exp(pain_log_hazard_per_10_vas
+    * (VAS_last - vas_reference) / 10)`` per day, where ``VAS_last`` is the VAS at the last
+    attended visit: completely at random when ``pain_log_hazard_per_10_vas = 0``, more
+    dropout in patients still in pain when it is positive (missing not at random given
+    the treatment, at random given the observed history).
+    """
+
+    annual_rate: float = Field(default=0.10, ge=0.0, lt=1.0)
+    pain_log_hazard_per_10_vas: float = Field(default=0.0, ge=-5.0, le=5.0)
+    vas_reference: float = Field(default=50.0, ge=0.0, le=100.0)
+
+
+class Rescue(_Frozen):
+    """Rescue medication: started at the first visit with VAS >= ``vas_threshold``; it lowers
+    later reported pain by ``vas_effect`` VAS points (NRS and ODI proportionally). No rescue
+    when ``vas_threshold`` is not given."""
+
+    vas_threshold: float | None = Field(default=None, ge=0.0, le=100.0)
+    vas_effect: float = Field(default=0.0, ge=0.0, le=50.0)
+
+
+class FurtherIntervention(_Frozen):
+    """Further intervention (surgery or another procedure): at each visit with VAS >=
+    ``vas_threshold`` it happens with ``probability_per_visit``. It is an intercurrent event
+    (composite endpoints count it as failure) and a time-to-event endpoint. None when
+    ``vas_threshold`` is not given."""
+
+    vas_threshold: float | None = Field(default=None, ge=0.0, le=100.0)
+    probability_per_visit: float = Field(default=0.05, ge=0.0, le=1.0)
+
+
+class Endpoint(_Frozen):
+    """An endpoint.
+
+    Kinds:
+        ``change``: value at ``visit`` minus baseline of ``measure`` (lower is better).
+        ``percent_change``: the same in percent of baseline.
+        ``responder``: response at ``visit``: reduction from baseline >= ``threshold`` percent
+            (``threshold_type="percent"``) or points (``"points"``), or value below
+            ``threshold`` (``"below"``); with ``no_further_intervention`` a further
+            intervention by then is failure.
+        ``composite``: every endpoint in ``components`` (responders) holds, and (with
+            ``no_further_intervention``) no further intervention by the last one's visit.
+        ``time_to_event``: days to ``event`` (``further_intervention``, or
+            ``loss_of_response``: the first visit after a response on ``measure`` with
+            reduction below ``threshold`` percent), censored at the last visit attended.
+
+    Missing values (dropout) are left out of change endpoints (complete cases) and count as
+    non-response in responder and composite endpoints (non-responder imputation).
+    """
+
+    name: _Name
+    kind: Literal["change", "percent_change", "responder", "composite", "time_to_event"]
+    measure: Literal["vas", "nrs", "odi"] = "vas"
+    visit: str | None = None
+    threshold: float | None = None
+    threshold_type: Literal["percent", "points", "below"] = "percent"
+    components: tuple[str, ...] = ()
+    no_further_intervention: bool = False
+    event: Literal["further_intervention", "loss_of_response"] | None = None
+    analysis: Literal["ancova", "mmrm", "risk_difference", "logistic", "cox", "exact"] | None = None
+    primary: bool = False
+
+    @property
+    def method(self) -> str:
+        """The analysis used (the kind's default when none is named)."""
+        if self.analysis:
+            return self.analysis
+        return {
+            "change": "ancova",
+            "percent_change": "ancova",
+            "responder": "risk_difference",
+            "composite": "risk_difference",
+            "time_to_event": "cox",
+        }[self.kind]
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.kind in ("change", "percent_change")
+
+
+class Comparison(_Frozen):
+    """A treatment-vs-control comparison between two arms."""
+
+    treatment: str
+    control: str
+
+
+class Analysis(_Frozen):
+    """How endpoints are analysed.
+
+    Attributes:
+        alpha: two-sided significance level of each test (fixed designs).
+        null_response_rate: single-arm designs: the response rate without the therapy that
+            the exact binomial test compares against.
+        multiplicity: adjustment across comparisons of the primary endpoint.
+        covariates: extra baseline covariates of ANCOVA (patient variables).
+    """
+
+    alpha: float = Field(default=0.05, gt=0.0, lt=0.5)
+    null_response_rate: float = Field(default=0.2, gt=0.0, lt=1.0)
+    multiplicity: Literal["none", "bonferroni", "holm", "hochberg"] = "none"
+    covariates: tuple[str, ...] = ()
+
+
+class Sequential(_Frozen):
+    """Group-sequential looks at the primary endpoint (one comparison).
+
+    Attributes:
+        information_fractions: fraction of patients with the primary visit at each look,
+            ascending, the last 1.
+        spending: Lan-DeMets alpha spending (``obrien_fleming`` or ``pocock``).
+        futility: non-binding beta spending for futility stops (or none).
+        alpha: one-sided level.
+        beta: type II error for the futility boundary.
+    """
+
+    information_fractions: tuple[float, ...] = (0.5, 1.0)
+    spending: Literal["obrien_fleming", "pocock"] = "obrien_fleming"
+    futility: Literal["obrien_fleming", "pocock"] | None = None
+    alpha: float = Field(default=0.025, gt=0.0, lt=0.5)
+    beta: float = Field(default=0.1, gt=0.0, lt=0.5)
+
+
+class MedicalNeed(_Frozen):
+    """The indication every therapeutic arm must require at screening (the medical-need gate).
+
+    Attributes:
+        min_vas / min_nrs: the weakest pain-intensity inclusion accepted (VAS or NRS).
+        min_clbp_duration_months: the shortest chronic-pain duration inclusion accepted.
+    """
+
+    min_vas: float = Field(default=40.0, ge=0.0, le=100.0)
+    min_nrs: float = Field(default=4.0, ge=0.0, le=10.0)
+    min_clbp_duration_months: float = Field(default=3.0, ge=0.0, le=600.0)
+
+
+class Protocol(_Frozen):
+    """A whole trial protocol (see module docs). Build with :func:`load_protocol` or
+    :func:`protocol_from_dict`, which also run :func:`check_protocol`."""
+
+    study: Study = Study()
+    population: PopulationConfig = PopulationConfig()
+    eligibility: tuple[Criterion, ...] = ()
+    arm: tuple[Arm, ...] = Field(min_length=1)
+    enrolment: Enrolment = Enrolment()
+    randomisation: Randomisation = Randomisation()
+    visit: tuple[Visit, ...] = Field(min_length=1)
+    dropout: Dropout = Dropout()
+    rescue: Rescue = Rescue()
+    further_intervention: FurtherIntervention = FurtherIntervention()
+    endpoint: tuple[Endpoint, ...] = Field(min_length=1)
+    comparison: tuple[Comparison, ...] = ()
+    analysis: Analysis = Analysis()
+    sequential: Sequential | None = None
+    medical_need: MedicalNeed = MedicalNeed()
+    base_dir: str | None = Field(default=None, exclude=True)
+
+    # ------------------------------------------------------------------ derived views
+    @property
+    def primary(self) -> Endpoint:
+        return next(e for e in self.endpoint if e.primary)
+
+    def endpoint_named(self, name: str) -> Endpoint:
+        return next(e for e in self.endpoint if e.name == name)
+
+    def visit_named(self, name: str) -> Visit:
+        return next(v for v in self.visit if v.name == name)
+
+    @property
+    def comparisons(self) -> tuple[Comparison, ...]:
+        """The comparisons analysed: as given, else each active arm vs the first control."""
+        if self.comparison or self.study.design == "single_arm":
+            return self.comparison
+        controls = [a.name for a in self.arm if a.role == "control"]
+        if not controls:
+            return ()
+        return tuple(
+            Comparison(treatment=a.name, control=controls[0])
+            for a in self.arm
+            if a.role == "active"
+        )
+
+    def regimen_path(self, arm: Arm) -> str:
+        """The arm's regimen as :func:`disctwin.therapies.load_regimen` takes it: a built-in
+        name, or a file path resolved against the protocol's directory."""
+        reg = arm.regimen
+        if reg.endswith(".toml") and self.base_dir and not Path(reg).is_absolute():
+            return str(Path(self.base_dir) / reg)
+        return reg
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model class that owns the last key of ``loc`` (for name suggestions)."""
+    current: Any = model
+    for key in loc[:-1]:
+        if isinstance(key, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(key))
+        if field is None:
+            return None
+        current = _inner_model(field.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        inner = _inner_model(arg)
+        if inner is not None:
+            return inner
+    return None
+
+
+def _field_path(loc: tuple, raw: dict) -> str:
+    parts: list[str] = []
+    node: Any = raw
+    for key in loc:
+        if isinstance(key, int):
+            label = f"[{key}]"
+            if isinstance(node, list) and key < len(node) and isinstance(node[key], dict):
+                name = node[key].get("name")
+                if isinstance(name, str):
+                    label = f"[{key}] ({name})"
+            parts.append(label)
+            node = node[key] if isinstance(node, list) and key < len(node) else None
+        else:
+            parts.append(("." if parts else "") + str(key))
+            node = node.get(key) if isinstance(node, dict) else None
+    return "".join(parts) or "protocol"
+
+
+def _allowed_literal(model: type[BaseModel] | None, key: str) -> list[str]:
+    if model is None or key not in model.model_fields:
+        return []
+    values: list[str] = []
+
+    def walk(ann: Any) -> None:
+        if get_origin(ann) is Literal:
+            values.extend(str(a) for a in get_args(ann))
+        else:
+            for a in get_args(ann):
+                walk(a)
+
+    walk(model.model_fields[key].annotation)
+    return values
+
+
+def _pydantic_problems(err: ValidationError, raw: dict) -> list[Problem]:
+    problems = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        # union members report once per member; keep the message, drop the member tag
+        loc = tuple(k for k in loc if not (isinstance(k, str) and ("[" in k or k in _TAGS)))
+        field = _field_path(loc, raw)
+        owner = _model_at(Protocol, loc) if loc else Protocol
+        key = str(loc[-1]) if loc and not isinstance(loc[-1], int) else ""
+        msg = e["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
+        suggestion = None
+        if e["type"] == "extra_forbidden" and owner is not None:
+            names = list(owner.model_fields)
+            if owner is Protocol:
+                names.remove("base_dir")
+            msg = "one of: " + ", ".join(names)
+            suggestion = suggest(key, names)
+        elif e["type"] == "literal_error":
+            allowed = _allowed_literal(owner, key)
+            if allowed and isinstance(e.get("input"), str):
+                suggestion = suggest(e["input"], allowed)
+        problems.append(Problem(field, e.get("input"), msg, suggestion))
+    # a union failing reports each member: keep one problem per field and value
+    unique: dict[tuple[str, str], Problem] = {}
+    for p in problems:
+        unique.setdefault((p.field, repr(p.value)), p)
+    return list(unique.values())
+
+
+_TAGS = ("float", "int", "str", "bool", "none", "tuple", "Sequential")
+
+
+def check_protocol(protocol: Protocol) -> list[Problem]:
+    """Cross-field rules and the medical-need gate; every problem found, none raised."""
+    p = protocol
+    problems: list[Problem] = []
+    arm_names = [a.name for a in p.arm]
+    visit_names = [v.name for v in p.visit]
+    endpoint_names = [e.name for e in p.endpoint]
+
+    for kind, names in (("arm", arm_names), ("visit", visit_names), ("endpoint", endpoint_names)):
+        for dup in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(Problem(f"{kind} ({dup})", dup, f"unique {kind} names"))
+    days = [v.day for v in p.visit]
+    if any(b <= a for a, b in pairwise(days)):
+        problems.append(Problem("visit.day", days, "strictly increasing days after baseline"))
+
+    lo, hi = p.population.age_years
+    if not 18.0 <= lo <= hi <= 90.0:
+        problems.append(
+            Problem("population.age_years", [lo, hi], "low <= high, within 18-90 years")
+        )
+
+    for i, c in enumerate(p.eligibility):
+        problems.extend(_check_criterion(f"eligibility[{i}]", c))
+
+    # arms and design
+    design = p.study.design
+    controls = [a for a in p.arm if a.role == "control"]
+    if design == "single_arm":
+        if len(p.arm) != 1:
+            problems.append(Problem("arm", arm_names, "exactly one arm for design 'single_arm'"))
+        if p.study.blinded:
+            problems.append(Problem("study.blinded", True, "false for an open single-arm cohort"))
+    else:
+        if len(p.arm) < 2:
+            problems.append(
+                Problem("arm", arm_names, f"at least two arms for design {design!r}", None)
+            )
+        if not controls and not p.comparison:
+            problems.append(
+                Problem("arm.role", [a.role for a in p.arm], "at least one arm with role 'control'")
+            )
+    if p.study.blinded:
+        for i, a in enumerate(p.arm):
+            if a.regimen == "none":
+                problems.append(
+                    Problem(
+                        f"arm[{i}] ({a.name}).regimen",
+                        a.regimen,
+                        "a procedure (sham, vehicle, saline or active) in a blinded trial; "
+                        "no-treatment arms cannot be blinded",
+                        "sham_intradiscal",
+                    )
+                )
+    for i, a in enumerate(p.arm):
+        if a.non_therapeutic and not (a.non_therapeutic_reason or "").strip():
+            problems.append(
+                Problem(
+                    f"arm[{i}] ({a.name}).non_therapeutic_reason",
+                    a.non_therapeutic_reason,
+                    "the reason a non-therapeutic arm enrols patients without the indication",
+                )
+            )
+    problems.extend(_medical_need(p))
+
+    # randomisation
+    total = sum(a.allocation for a in p.arm)
+    for b in p.randomisation.block_sizes:
+        if b < total or b % total:
+            problems.append(
+                Problem(
+                    "randomisation.block_sizes",
+                    list(p.randomisation.block_sizes),
+                    f"multiples of the allocation total {total}",
+                )
+            )
+            break
+    for i, s in enumerate(p.randomisation.strata):
+        if s.variable not in PATIENT_VARIABLES:
+            problems.append(
+                Problem(
+                    f"randomisation.strata[{i}].variable",
+                    s.variable,
+                    "a patient variable: " + ", ".join(PATIENT_VARIABLES),
+                    suggest(s.variable, PATIENT_VARIABLES),
+                )
+            )
+        if list(s.cuts) != sorted(set(s.cuts)):
+            problems.append(
+                Problem(f"randomisation.strata[{i}].cuts", list(s.cuts), "strictly ascending")
+            )
+    for i, name in enumerate(p.analysis.covariates):
+        if name not in PATIENT_VARIABLES:
+            problems.append(
+                Problem(
+                    f"analysis.covariates[{i}]",
+                    name,
+                    "a patient variable",
+                    suggest(name, PATIENT_VARIABLES),
+                )
+            )
+
+    # endpoints
+    primaries = [e.name for e in p.endpoint if e.primary]
+    if len(primaries) != 1:
+        problems.append(Problem("endpoint.primary", primaries, "exactly one primary endpoint"))
+    for i, e in enumerate(p.endpoint):
+        problems.extend(_check_endpoint(f"endpoint[{i}] ({e.name})", e, p, visit_names))
+
+    # comparisons
+    for i, c in enumerate(p.comparison):
+        for role in ("treatment", "control"):
+            name = getattr(c, role)
+            if name not in arm_names:
+                problems.append(
+                    Problem(
+                        f"comparison[{i}].{role}", name, "an arm name", suggest(name, arm_names)
+                    )
+                )
+        if c.treatment == c.control:
+            problems.append(Problem(f"comparison[{i}]", c.treatment, "two different arms"))
+    if design == "single_arm" and p.comparison:
+        problems.append(Problem("comparison", len(p.comparison), "none for a single-arm design"))
+
+    # sequential designs
+    if design == "group_sequential":
+        if p.sequential is None:
+            problems.append(
+                Problem("sequential", None, "a [sequential] table for a group-sequential design")
+            )
+        else:
+            f = list(p.sequential.information_fractions)
+            ok = all(0 < x <= 1 for x in f) and all(b > a for a, b in pairwise(f))
+            if not ok or not f or not math.isclose(f[-1], 1.0):
+                problems.append(
+                    Problem(
+                        "sequential.information_fractions",
+                        f,
+                        "strictly increasing fractions in (0, 1], the last 1",
+                    )
+                )
+        if len(p.comparisons) != 1:
+            problems.append(
+                Problem(
+                    "comparison",
+                    [(c.treatment, c.control) for c in p.comparisons],
+                    "exactly one comparison in a group-sequential design",
+                )
+            )
+    elif p.sequential is not None:
+        problems.append(
+            Problem("sequential", "table", "only with study.design = 'group_sequential'")
+        )
+    return problems
+
+
+def _check_criterion(field: str, c: Criterion) -> list[Problem]:
+    problems = []
+    known = {**PATIENT_VARIABLES, **DISC_VARIABLES}
+    if c.variable not in known:
+        problems.append(
+            Problem(
+                f"{field}.variable",
+                c.variable,
+                "a screening variable: " + ", ".join(known),
+                suggest(c.variable, known),
+            )
+        )
+    if c.min is None and c.max is None and c.equals is None:
+        problems.append(Problem(field, c.variable, "at least one of min, max, equals"))
+    if c.min is not None and c.max is not None and c.min > c.max:
+        problems.append(Problem(f"{field}.min", c.min, f"<= max ({c.max:g})"))
+    is_disc = c.variable in DISC_VARIABLES
+    if not is_disc and (c.levels is not None or c.n_levels is not None):
+        problems.append(
+            Problem(f"{field}.levels", c.levels, "levels/n_levels only for disc variables")
+        )
+    if c.levels is not None:
+        for lvl in c.levels:
+            if lvl not in LEVELS:
+                problems.append(
+                    Problem(f"{field}.levels", lvl, ", ".join(LEVELS), suggest(lvl, LEVELS))
+                )
+    if c.n_levels is not None:
+        n_listed = len(c.levels) if c.levels is not None else len(LEVELS)
+        a, b = c.n_levels
+        if not 0 <= a <= b <= n_listed:
+            problems.append(
+                Problem(f"{field}.n_levels", list(c.n_levels), f"0 <= low <= high <= {n_listed}")
+            )
+    return problems
+
+
+def _check_endpoint(field: str, e: Endpoint, p: Protocol, visit_names: list[str]) -> list[Problem]:
+    problems = []
+    needs_visit = e.kind in ("change", "percent_change", "responder")
+    if needs_visit and e.visit not in visit_names:
+        problems.append(
+            Problem(
+                f"{field}.visit",
+                e.visit,
+                "a visit name: " + ", ".join(visit_names),
+                suggest(e.visit or "", visit_names),
+            )
+        )
+    if e.kind == "responder" and e.threshold is None:
+        problems.append(Problem(f"{field}.threshold", None, "a response threshold"))
+    if e.kind == "composite":
+        names = [x.name for x in p.endpoint]
+        responders = [x.name for x in p.endpoint if x.kind == "responder"]
+        if not e.components:
+            problems.append(Problem(f"{field}.components", [], "one or more responder endpoints"))
+        for c in e.components:
+            if c not in responders:
+                problems.append(
+                    Problem(
+                        f"{field}.components",
+                        c,
+                        "names of responder endpoints: " + ", ".join(responders),
+                        suggest(c, names),
+                    )
+                )
+    if e.kind == "time_to_event":
+        if e.event is None:
+            problems.append(
+                Problem(f"{field}.event", None, "further_intervention or loss_of_response")
+            )
+        if e.event == "loss_of_response" and e.threshold is None:
+            problems.append(
+                Problem(f"{field}.threshold", None, "the percent reduction that defines response")
+            )
+    allowed = {
+        "change": ("ancova", "mmrm"),
+        "percent_change": ("ancova", "mmrm"),
+        "responder": ("risk_difference", "logistic", "exact"),
+        "composite": ("risk_difference", "logistic", "exact"),
+        "time_to_event": ("cox",),
+    }[e.kind]
+    if p.study.design == "single_arm":
+        allowed = ("exact",) if e.kind in ("responder", "composite") else allowed
+    if e.analysis is not None and e.analysis not in allowed:
+        problems.append(
+            Problem(
+                f"{field}.analysis",
+                e.analysis,
+                f"for kind {e.kind!r}"
+                + (" in a single-arm design" if "exact" in allowed else "")
+                + ": "
+                + ", ".join(allowed),
+                suggest(e.analysis, allowed),
+            )
+        )
+    if p.study.design == "single_arm" and e.primary and e.kind not in ("responder", "composite"):
+        problems.append(
+            Problem(f"{field}.kind", e.kind, "responder or composite for a single-arm primary")
+        )
+    return problems
+
+
+def _medical_need(p: Protocol) -> list[Problem]:
+    """Therapy only for medical need: every arm giving a therapeutic regimen must require
+    the indication (pain of at least moderate intensity and chronic duration), unless it is
+    explicitly marked non-therapeutic with a reason."""
+    need = p.medical_need
+    pain_ok = clbp_ok = False
+    for c in p.eligibility:
+        if c.kind != "inclusion" or c.min is None:
+            continue
+        if (c.variable == "vas" and c.min >= need.min_vas) or (
+            c.variable == "nrs" and c.min >= need.min_nrs
+        ):
+            pain_ok = True
+        if c.variable == "clbp_duration_months" and c.min >= need.min_clbp_duration_months:
+            clbp_ok = True
+        if c.variable == "failed_all_therapies" and c.min >= 1:
+            clbp_ok = True
+    if pain_ok and clbp_ok:
+        return []
+    missing = []
+    if not pain_ok:
+        missing.append(f"vas min >= {need.min_vas:g} or nrs min >= {need.min_nrs:g}")
+    if not clbp_ok:
+        missing.append(f"clbp_duration_months min >= {need.min_clbp_duration_months:g}")
+    problems = []
+    for i, a in enumerate(p.arm):
+        if a.regimen in CONTROL_REGIMENS or a.non_therapeutic:
+            continue
+        problems.append(
+            Problem(
+                f"arm[{i}] ({a.name})",
+                a.regimen,
+                "a therapeutic arm enrols only patients with the indication: add inclusion "
+                "criteria " + " and ".join(missing) + ", or mark the arm non_therapeutic = true "
+                "with non_therapeutic_reason",
+            )
+        )
+    return problems
+
+
+def protocol_from_dict(data: dict, base_dir: str | Path | None = None) -> Protocol:
+    """Validate a protocol given as a dict (parsed TOML).
+
+    Raises:
+        ConfigError: naming every problem (types and ranges, references, design rules).
+    """
+    raw = dict(data)
+    raw.pop("base_dir", None)
+    try:
+        protocol = Protocol.model_validate(
+            {**raw, "base_dir": str(base_dir) if base_dir is not None else None}
+        )
+    except ValidationError as err:
+        raise ConfigError(_pydantic_problems(err, raw)) from None
+    problems = check_protocol(protocol)
+    if problems:
+        raise ConfigError(problems)
+    return protocol
+
+
+def load_protocol(path: str | Path) -> Protocol:
+    """Load and validate a protocol TOML (regimen paths are relative to its directory)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(Problem("protocol", str(path), "an existing TOML file"))
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(Problem(str(path), "<file>", f"valid TOML ({err})")) from None
+    return protocol_from_dict(data, base_dir=path.parent.resolve())
+
+
+# ------------------------------------------------------------------------------- writing
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, _InlineTables):
+        items = []
+        for d in v:
+            body = ", ".join(f"{k} = {_toml_value(x)}" for k, x in d.items() if x is not None)
+            items.append("{ " + body + " }")
+        return "[" + ", ".join(items) + "]"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            return {True: "inf", False: "-inf"}[v > 0] if math.isinf(v) else "nan"
+        return repr(v)
+    if isinstance(v, str):
+        escaped = v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        escaped = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in escaped)
+        return f'"{escaped}"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def _toml_table(d: dict) -> list[str]:
+    return [f"{k} = {_toml_value(v)}" for k, v in d.items() if v is not None]
+
+
+def dump_protocol(protocol: Protocol) -> str:
+    """The protocol as TOML text (defaults written out; ``load(dump(p)) == p``)."""
+    data = protocol.model_dump(mode="python", exclude={"base_dir"})
+    lines: list[str] = []
+    for key, value in data.items():
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            lines += [f"[{key}]", *_toml_table(_nested_inline(value)), ""]
+        else:  # arrays of tables
+            for item in value:
+                lines += [f"[[{key}]]", *_toml_table(_nested_inline(item)), ""]
+    return "\n".join(lines)
+
+
+def _nested_inline(d: dict) -> dict:
+    """Tables inside tables (randomisation.strata) become inline tables."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, (list, tuple)) and v and isinstance(v[0], dict):
+            out[k] = _InlineTables(v)
+        else:
+            out[k] = v
+    return out
+
+
+class _InlineTables(list):
+    """A list of tables written inline (``[{ a = 1 }, { a = 2 }]``)."""

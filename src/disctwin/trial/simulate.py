@@ -1,0 +1,581 @@
+"""One virtual trial: screen, enrol, randomise, treat, follow up, analyse.
+
+:func:`simulate_trial` runs a protocol once with one seed:
+
+1. **Screening** (:func:`disctwin.trial.screening.screen`): candidates of the virtual
+   population are simulated from age 10 to their screening visit, measured and checked
+   against every criterion, until the target is enrolled.
+2. **Enrolment and randomisation**: Poisson accrual (``Stream.ENROLMENT``, in enrolment
+   order) and stratified permuted blocks (:mod:`disctwin.trial.randomisation`).
+3. **Treatment and follow-up**: every enrolled patient is simulated under *each* regimen
+   of the protocol (:func:`disctwin.therapies.simulate_twins`: the treated twin, and the
+   untreated twin on the same random streams), measured at every visit with the noise of
+   its own observation stream (the same noise in every world), then rescue medication and
+   further interventions are applied (:mod:`disctwin.trial.endpoints`). The world of the
+   arm a patient was randomised to is what the trial observes; dropout then hides visits.
+4. **Analysis** per protocol (colleague's :mod:`disctwin.trial.analysis`), per comparison
+   and endpoint, with multiplicity adjustment of the primary endpoint, or at each
+   group-sequential look (:mod:`disctwin.trial.sequential` boundaries).
+5. **Truth**: the estimand is the effect in the compared patients, each patient's endpoint
+   under the treatment arm's regimen minus under the control arm's, without dropout
+   (hypothetical strategy for dropout; intercurrent events as part of the outcome), both
+   worlds with the same measurement noise ("noise-matched"), so that bias and coverage
+   measure the design and analysis, not sampling of patients.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from disctwin.engine import Engine
+from disctwin.errors import ConfigError, Problem
+from disctwin.model.observables import true_observables
+from disctwin.streams import Stream, patient_generator
+from disctwin.trial.analysis import Estimate, adjust_p_values
+from disctwin.trial.endpoints import (
+    FollowUp,
+    analyse_endpoint,
+    apply_dropout,
+    apply_intercurrent_events,
+    endpoint_truth,
+    endpoint_values,
+    exact_response_rate,
+    favourable,
+)
+from disctwin.trial.protocol import Endpoint, Protocol, check_protocol
+from disctwin.trial.randomisation import randomise
+from disctwin.trial.screening import Screening, measure_at, measurement_times, screen
+
+__all__ = ["SequentialOutcome", "TrialResult", "World", "simulate_trial"]
+
+_DAYS_PER_MONTH = 365.25 / 12.0
+#: The baseline measurement is taken this many days before dosing (before any dose event).
+BASELINE_BEFORE_DOSE_DAYS = 0.01
+
+
+@dataclass(frozen=True)
+class World:
+    """The enrolled patients followed up under one regimen (complete data, no dropout).
+
+    Attributes:
+        regimen: the regimen's name as the protocol gives it (``"none"`` for untreated).
+        follow_up: outcomes at every schedule column, intercurrent events applied.
+        disc: measured MRI per disc, name -> (n, V, 5).
+        status: (n,) solver status.
+        adverse_events: the regimen's adverse events (patient rows of this trial).
+    """
+
+    regimen: str
+    follow_up: FollowUp
+    disc: dict[str, np.ndarray]
+    status: np.ndarray
+    adverse_events: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class SequentialOutcome:
+    """What happened at the group-sequential looks.
+
+    Attributes:
+        looks: one row per look performed: look, information fraction, calendar day, patients
+            enrolled, patients with the primary visit, z (favourable positive), efficacy
+            and futility bounds, decision (continue, efficacy, futility, final).
+        stopped_at: the last look performed (1-based).
+        decision: ``efficacy``, ``futility`` or ``final`` (no early stop).
+        calendar_day: day (from the first enrolment) of the last look.
+    """
+
+    looks: pd.DataFrame
+    stopped_at: int
+    decision: str
+    calendar_day: float
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """One simulated trial.
+
+    Attributes:
+        protocol, seed, replicate: what was run.
+        screening: screening counts and the enrolled patients' screening data.
+        arm: (n,) arm index of each enrolled patient (protocol arm order).
+        stratum: (n,) stratum code.
+        enrol_day: (n,) calendar day of baseline, from the first patient's.
+        included: (n,) the patient is part of the trial (False: enrolled after an early stop).
+        observed: follow-up as observed (the patient's own arm, dropout applied, data after
+            an early stop removed).
+        disc: measured MRI of each patient in its own arm, name -> (n, V, 5).
+        adverse_events: the observed patients' adverse events (column ``row``: patient row).
+        results: one row per endpoint x comparison (and look): estimate, CI, p, truth...
+        worlds: each regimen's complete potential outcomes.
+        sequential: the looks of a group-sequential design (else None).
+    """
+
+    protocol: Protocol
+    seed: int
+    replicate: int
+    screening: Screening
+    arm: np.ndarray
+    stratum: np.ndarray
+    enrol_day: np.ndarray
+    included: np.ndarray
+    observed: FollowUp
+    disc: dict[str, np.ndarray]
+    adverse_events: pd.DataFrame
+    results: pd.DataFrame
+    worlds: dict[str, World] = field(repr=False)
+    sequential: SequentialOutcome | None = None
+    times_days: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_enrolled(self) -> int:
+        return int(self.included.sum())
+
+    @property
+    def primary(self) -> pd.DataFrame:
+        """Result rows of the primary endpoint (final or stopping look)."""
+        r = self.results
+        return r[r["primary"] & r["final"]]
+
+
+@cache
+def _therapies():
+    try:
+        from disctwin.therapies import load_regimen, simulate_twins
+    except ImportError as err:  # pragma: no cover - until the therapies package lands
+        raise ConfigError(
+            Problem("arm.regimen", "<any>", f"the therapies package ({err})")
+        ) from None
+    return load_regimen, simulate_twins
+
+
+def _load_regimens(protocol: Protocol) -> dict[str, object]:
+    load_regimen, _ = _therapies()
+    regimens: dict[str, object] = {}
+    problems: list[Problem] = []
+    for i, arm in enumerate(protocol.arm):
+        key = arm.regimen
+        if key in regimens:
+            continue
+        try:
+            regimens[key] = load_regimen(protocol.regimen_path(arm))
+        except ConfigError as err:
+            for p in err.problems:
+                problems.append(
+                    Problem(f"arm[{i}] ({arm.name}).regimen: {p.field}", p.value, p.allowed)
+                )
+    if problems:
+        raise ConfigError(problems)
+    return regimens
+
+
+def _twins(population, regimen, treatment_age, times, engine, blinded: bool):
+    _, simulate_twins = _therapies()
+    params = inspect.signature(simulate_twins).parameters
+    kwargs = {"engine": engine}
+    if "blinded" in params:
+        kwargs["blinded"] = blinded
+    return simulate_twins(population, regimen, treatment_age, times, **kwargs)
+
+
+def _adverse_events(table, population) -> pd.DataFrame:
+    cols = ["row", "term", "day", "severity", "serious", "related"]
+    if table is None or len(table) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(cols, _AE_TYPES, strict=True)})
+    frame = table.to_pandas() if hasattr(table, "to_pandas") else pd.DataFrame(table)
+    where = {int(g): r for r, g in enumerate(population.patient_index)}
+    frame = frame.assign(row=[where[int(i)] for i in frame["patient_index"]])
+    return frame[cols].reset_index(drop=True)
+
+
+_AE_TYPES = ("int64", "object", "float64", "int64", "bool", "object")
+
+
+def _world(
+    protocol: Protocol,
+    name: str,
+    states: np.ndarray,
+    status: np.ndarray,
+    population,
+    times: np.ndarray,
+    seed: int,
+    adverse_events: pd.DataFrame,
+) -> World:
+    ok = status == 0
+    states = np.where(ok[:, None, None], states, np.nan)
+    disc_true, patient_true = true_observables(
+        np.nan_to_num(states), population.parameters, population.layout, times
+    )
+    measured = measure_at(disc_true, patient_true, population, seed, times)
+    visit_days = times[0] - times[0, 1] - BASELINE_BEFORE_DOSE_DAYS
+    fu = apply_intercurrent_events(
+        protocol,
+        np.where(ok[:, None], measured.patient["vas"], np.nan),
+        np.where(ok[:, None], measured.patient["nrs"], np.nan),
+        np.where(ok[:, None], measured.patient["odi"], np.nan),
+        visit_days,
+        seed,
+        population.patient_index,
+    )
+    return World(name, fu, measured.disc, status, adverse_events)
+
+
+def _select(worlds: list[World], which: np.ndarray) -> tuple[FollowUp, dict[str, np.ndarray]]:
+    """Row i from world ``which[i]``."""
+    first = worlds[0].follow_up
+
+    def pick(get):
+        out = np.array(get(worlds[0]), copy=True)
+        for w_index, w in enumerate(worlds[1:], start=1):
+            rows = which == w_index
+            out[rows] = get(w)[rows]
+        return out
+
+    fu = FollowUp(
+        pick(lambda w: w.follow_up.vas),
+        pick(lambda w: w.follow_up.nrs),
+        pick(lambda w: w.follow_up.odi),
+        first.visit_days,
+        pick(lambda w: w.follow_up.attended),
+        pick(lambda w: w.follow_up.rescue_from),
+        pick(lambda w: w.follow_up.intervention_at),
+        first.dropout_day,
+    )
+    disc = {k: pick(lambda w, k=k: w.disc[k]) for k in worlds[0].disc}
+    return fu, disc
+
+
+def _restrict(fu: FollowUp, rows: np.ndarray) -> FollowUp:
+    return FollowUp(
+        fu.vas[rows],
+        fu.nrs[rows],
+        fu.odi[rows],
+        fu.visit_days,
+        fu.attended[rows],
+        fu.rescue_from[rows],
+        fu.intervention_at[rows],
+        fu.dropout_day[rows],
+    )
+
+
+def _endpoint_day(protocol: Protocol, e: Endpoint) -> float:
+    if e.kind == "composite":
+        return max(protocol.visit_named(protocol.endpoint_named(c).visit).day for c in e.components)
+    if e.kind == "time_to_event":
+        return protocol.visit[-1].day
+    return protocol.visit_named(e.visit).day
+
+
+def simulate_trial(
+    protocol: Protocol,
+    seed: int,
+    *,
+    replicate: int = 0,
+    engine: Engine | None = None,
+    n_patients: int | None = None,
+) -> TrialResult:
+    """Simulate one trial of ``protocol`` with ``seed`` (see module docs).
+
+    Args:
+        n_patients: overrides the protocol's total target (sample-size search).
+    """
+    problems = check_protocol(protocol)
+    if problems:
+        raise ConfigError(problems)
+    engine = engine or Engine()
+    regimens = _load_regimens(protocol)
+    target = protocol.study.n_patients if n_patients is None else int(n_patients)
+
+    scr = screen(protocol, seed, engine=engine, n_target=target)
+    pop = scr.population
+    n = len(pop)
+    if n == 0:
+        raise ConfigError(
+            Problem(
+                "eligibility",
+                f"0 of {scr.n_screened} candidates eligible",
+                "criteria some virtual patients meet (loosen them, or raise "
+                "population.max_screened)",
+            )
+        )
+    allocation = [a.allocation for a in protocol.arm]
+    arm, stratum = randomise(protocol.randomisation, scr.variables, allocation, seed)
+    gaps = np.array(
+        [patient_generator(seed, Stream.ENROLMENT, k).exponential() for k in range(n)]
+    ) * (_DAYS_PER_MONTH / protocol.enrolment.rate_per_month)
+    enrol_day = np.cumsum(gaps) - gaps[0]
+
+    times = measurement_times(protocol, scr.screening_age_days)
+    times[:, 1] -= BASELINE_BEFORE_DOSE_DAYS
+    treatment_age = scr.screening_age_days + protocol.enrolment.screening_to_baseline_days
+
+    # every regimen's world for every enrolled patient (potential outcomes)
+    names = list(dict.fromkeys(a.regimen for a in protocol.arm))
+    worlds: dict[str, World] = {}
+    untreated = None
+    for name in names:
+        res = _twins(pop, regimens[name], treatment_age, times, engine, protocol.study.blinded)
+        ae = _adverse_events(res.adverse_events, pop)
+        worlds[name] = _world(protocol, name, res.treated, res.status_treated, pop, times, seed, ae)
+        if untreated is None:
+            untreated = (res.untreated, res.status_untreated)
+    if "none" not in worlds and untreated is not None:
+        empty = _adverse_events(None, pop)
+        worlds["none"] = _world(protocol, "none", *untreated, pop, times, seed, empty)
+
+    arm_world = np.array([names.index(protocol.arm[a].regimen) for a in arm])
+    complete, disc = _select([worlds[nm] for nm in names], arm_world)
+    observed = apply_dropout(protocol, complete, seed, pop.patient_index)
+    ae_parts = []
+    for name in names:
+        w = worlds[name]
+        rows = np.flatnonzero(arm_world == names.index(name))
+        ae_parts.append(w.adverse_events[w.adverse_events["row"].isin(rows)])
+    adverse_events = pd.concat(ae_parts, ignore_index=True).sort_values(["row", "day"])
+
+    included = np.ones(n, dtype=bool)
+    sequential = None
+    if protocol.study.design == "group_sequential":
+        results, sequential, included, observed = _group_sequential(
+            protocol, observed, worlds, arm, enrol_day, scr.variables
+        )
+        adverse_events = adverse_events[
+            adverse_events["row"].isin(np.flatnonzero(included))
+            & (
+                adverse_events["day"]
+                <= sequential.calendar_day - enrol_day[adverse_events["row"].to_numpy()]
+            )
+        ]
+    elif protocol.study.design == "single_arm":
+        results = _single_arm(protocol, observed, worlds)
+    else:
+        results = _fixed(protocol, observed, worlds, arm, scr.variables)
+    return TrialResult(
+        protocol=protocol,
+        seed=int(seed),
+        replicate=int(replicate),
+        screening=scr,
+        arm=arm,
+        stratum=stratum,
+        enrol_day=enrol_day,
+        included=included,
+        observed=observed,
+        disc=disc,
+        adverse_events=adverse_events.reset_index(drop=True),
+        results=results,
+        worlds=worlds,
+        sequential=sequential,
+        times_days=times,
+    )
+
+
+def _row(
+    e: Endpoint, comparison: str, look: int, est: Estimate, truth: float, alpha: float
+) -> dict:
+    covered = bool(est.ci_low <= truth <= est.ci_high) if np.isfinite(truth) else None
+    return {
+        "endpoint": e.name,
+        "kind": e.kind,
+        "method": e.method,
+        "primary": e.primary,
+        "comparison": comparison,
+        "look": look,
+        "final": True,
+        "estimate": est.estimate,
+        "se": est.se,
+        "ci_low": est.ci_low,
+        "ci_high": est.ci_high,
+        "p_value": est.p_value,
+        "n": est.n,
+        "truth": truth,
+        "covered": covered,
+        "significant": bool(est.p_value < alpha) if np.isfinite(est.p_value) else False,
+        "favourable": favourable(e, est.estimate) if np.isfinite(est.estimate) else False,
+        "analysis": est.method,
+    }
+
+
+def _comparison_data(protocol: Protocol, c, arm: np.ndarray):
+    names = [a.name for a in protocol.arm]
+    t, k = names.index(c.treatment), names.index(c.control)
+    rows = np.flatnonzero((arm == t) | (arm == k))
+    treated = (arm[rows] == t).astype(float)
+    return rows, treated, protocol.arm[t].regimen, protocol.arm[k].regimen
+
+
+def _fixed(protocol, observed, worlds, arm, variables) -> pd.DataFrame:
+    rows_out = []
+    alpha = protocol.analysis.alpha
+    cov_names = protocol.analysis.covariates
+    for c in protocol.comparisons:
+        rows, treated, reg_t, reg_c = _comparison_data(protocol, c, arm)
+        fu = _restrict(observed, rows)
+        covariates = {k: variables[k][rows] for k in cov_names} or None
+        label = f"{c.treatment} vs {c.control}"
+        for e in protocol.endpoint:
+            values = endpoint_values(protocol, e, fu)
+            est = analyse_endpoint(
+                protocol, e, values, treated, follow_up=fu, covariates=covariates
+            )
+            truth = endpoint_truth(
+                e,
+                endpoint_values(protocol, e, _restrict(worlds[reg_t].follow_up, rows)),
+                endpoint_values(protocol, e, _restrict(worlds[reg_c].follow_up, rows)),
+            )
+            rows_out.append(_row(e, label, 1, est, truth, alpha))
+    frame = pd.DataFrame(rows_out)
+    # multiplicity across comparisons of the primary endpoint
+    method = protocol.analysis.multiplicity
+    frame["p_adjusted"] = frame["p_value"]
+    prim = frame.index[frame["primary"]]
+    if method != "none" and len(prim) > 1:
+        m = adjust_p_values(frame.loc[prim, "p_value"].to_numpy(), method, alpha=alpha)
+        frame.loc[prim, "p_adjusted"] = m.adjusted
+    frame["significant"] = frame["p_adjusted"] < alpha
+    frame["success"] = frame["significant"] & frame["favourable"]
+    return frame
+
+
+def _single_arm(protocol, observed, worlds) -> pd.DataFrame:
+    from scipy import stats
+
+    arm = protocol.arm[0]
+    treated_world, untreated = worlds[arm.regimen].follow_up, worlds["none"].follow_up
+    alpha = protocol.analysis.alpha
+    rows = []
+    for e in protocol.endpoint:
+        values = endpoint_values(protocol, e, observed)
+        truth_values = endpoint_values(protocol, e, treated_world)
+        without = endpoint_values(protocol, e, untreated)
+        keep = values.available
+        if e.kind in ("responder", "composite"):
+            est = exact_response_rate(
+                values.value[keep], protocol.analysis.null_response_rate, alpha
+            )
+            truth = float(np.mean(truth_values.value))
+        elif e.kind in ("change", "percent_change"):
+            x = values.value[keep]
+            test = stats.ttest_1samp(x, 0.0)
+            ci = test.confidence_interval(1 - alpha)
+            est = Estimate(
+                "mean change",
+                float(np.mean(x)),
+                float(stats.sem(x)),
+                float(ci.low),
+                float(ci.high),
+                float(test.pvalue),
+                "one-sample t",
+                len(x),
+            )
+            truth = float(np.nanmean(truth_values.value))
+        else:
+            continue
+        row = _row(e, arm.name, 1, est, truth, alpha)
+        row["truth_untreated"] = float(np.nanmean(without.value))
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame["p_adjusted"] = frame["p_value"]
+    null = protocol.analysis.null_response_rate
+    better = np.where(
+        frame["kind"].isin(["responder", "composite"]),
+        frame["estimate"] > null,
+        frame["estimate"] < 0,
+    )
+    frame["favourable"] = better
+    frame["success"] = frame["significant"] & frame["favourable"]
+    return frame
+
+
+def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
+    from disctwin.trial.sequential import boundaries
+
+    seq = protocol.sequential
+    c = protocol.comparisons[0]
+    e = protocol.primary
+    bounds = boundaries(
+        list(seq.information_fractions),
+        alpha=seq.alpha,
+        spending=seq.spending,
+        futility=seq.futility,
+        beta=seq.beta,
+    )
+    rows, treated, reg_t, reg_c = _comparison_data(protocol, c, arm)
+    endpoint_day = _endpoint_day(protocol, e)
+    n = len(arm)
+    due_calendar = np.sort(enrol_day + endpoint_day)
+    looks = []
+    decision = "final"
+    stop_day = float(due_calendar[-1])
+    chosen = None
+    label = f"{c.treatment} vs {c.control}"
+    cov = protocol.analysis.covariates
+    for j, f in enumerate(seq.information_fractions):
+        last = j == len(seq.information_fractions) - 1
+        k = max(1, int(np.ceil(f * n - 1e-9)))
+        day = float(due_calendar[k - 1]) if not last else float(due_calendar[-1])
+        in_trial = enrol_day[rows] <= day
+        sub = rows[in_trial]
+        fu = _restrict(observed, sub)
+        due = day - enrol_day[sub]
+        values = endpoint_values(protocol, e, fu, due_day=due)
+        covariates = {name: variables[name][sub] for name in cov} or None
+        est = analyse_endpoint(
+            protocol, e, values, treated[in_trial], follow_up=fu, covariates=covariates
+        )
+        z = est.estimate / est.se if est.se > 0 else 0.0
+        z = -z if (e.lower_is_better or e.kind == "time_to_event") else z
+        b = float(bounds.efficacy[j])
+        a = float(bounds.futility[j]) if bounds.futility is not None else -np.inf
+        if z >= b:
+            step = "efficacy"
+        elif z <= a and not last:
+            step = "futility"
+        else:
+            step = "final" if last else "continue"
+        looks.append(
+            {
+                "look": j + 1,
+                "information_fraction": f,
+                "calendar_day": day,
+                "enrolled": int((enrol_day <= day).sum()),
+                "with_primary_visit": int(values.available.sum()),
+                "z": float(z),
+                "efficacy_bound": b,
+                "futility_bound": a,
+                "decision": step,
+            }
+        )
+        chosen = (j + 1, est, sub, day)
+        if step != "continue":
+            decision = "efficacy" if step == "efficacy" else step
+            stop_day = day
+            break
+    look, est, sub, day = chosen
+    truth = endpoint_truth(
+        e,
+        endpoint_values(protocol, e, _restrict(worlds[reg_t].follow_up, sub)),
+        endpoint_values(protocol, e, _restrict(worlds[reg_c].follow_up, sub)),
+    )
+    row = _row(e, label, look, est, truth, 2 * seq.alpha)
+    row["significant"] = decision == "efficacy"
+    row["favourable"] = decision == "efficacy" or row["favourable"]
+    row["p_adjusted"] = row["p_value"]
+    row["success"] = decision == "efficacy"
+    frame = pd.DataFrame([row])
+    included = enrol_day <= stop_day
+    visit_calendar = enrol_day[:, None] + observed.visit_days[None, :]
+    attended = observed.attended & included[:, None] & (visit_calendar <= stop_day + 1e-9)
+    attended[:, :2] = observed.attended[:, :2] & included[:, None]
+    dropout_day = np.where(
+        observed.dropout_day <= stop_day - enrol_day, observed.dropout_day, np.nan
+    )
+    from dataclasses import replace
+
+    observed = replace(observed, attended=attended, dropout_day=dropout_day)
+    outcome = SequentialOutcome(pd.DataFrame(looks), looks[-1]["look"], decision, stop_day)
+    return frame, outcome, included, observed
