@@ -24,7 +24,10 @@ class Stream(IntEnum):
     RANDOMISATION = 4
     DROPOUT = 5
     PSA = 6
+    THERAPY = 7  # adverse events of doses
+    ANTIBODIES = 8  # neutralising antibodies (pre-existing, raised by a dose)
     PAIN_COURSE = 20
+    CALIBRATION = 21
     # trials (10-19)
     SCREENING = 10  # screening age and prior-treatment history of each candidate
     ENROLMENT = 11  # accrual times, by enrolment order

@@ -24,6 +24,14 @@ KNOWN_UNITS: dict[str, str] = {
     "ms": "milliseconds (MRI relaxation time)",
     "points": "points on a patient-reported scale",
     "cells/mm^3": "cell density",
+    "cells": "number of cells",
+    "vg": "vector genomes (AAV, and adenovirus/lentivirus particles stated as genomes)",
+    "pfu": "plaque-forming units (replicating or replication-defective herpes/adenovirus)",
+    "TU": "transducing units (lentivirus)",
+    "ug": "micrograms",
+    "mg": "milligrams",
+    "mm": "millimetres",
+    "log10": "base-10 logarithm of a dose in its own unit",
 }
 
 

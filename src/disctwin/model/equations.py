@@ -186,6 +186,9 @@ def build_model() -> SymbolicModel:
     # payload effects: secreted products act in proportion to the expressing cells (E, relative
     # to the reference disc); knock-downs/edits lower their target in the expressing cells
     genetic_score = cov["genetic_risk_score"] * (1 - P.tx_genetic_correction * E)
+    # share of the viable cells expressing the payload (per-cell signalling); the small
+    # constant only guards against 0/0 in a disc without cells
+    expressing_share = E / (C + 1e-3)
     load = assign(
         "load",
         "1",
@@ -244,7 +247,7 @@ def build_model() -> SymbolicModel:
         "1",
         "mTORC1 activity (nutrient- and cytokine-driven)",
         P.rptor_expression
-        * (1 - P.tx_rptor_knockdown * E)
+        * (1 - P.tx_rptor_knockdown * expressing_share)
         * glucose
         / (glucose + P.mtorc1_glucose_half)
         * (1 + P.mtorc1_inflammation_gain * inflammation),
@@ -300,25 +303,29 @@ def build_model() -> SymbolicModel:
             synthesis_raw, da, Pe, C, S, PG, Hn, glucose_ref, extra={t: P.anabolic_reference_age}
         ),
     )
-    enzyme_raw = (
+    enzyme_drive = (
         P.enzyme_basal
         * (1 + P.enzyme_inflammation_gain * inflammation)
-        * (C + P.senescent_secretion_ratio * S)
         * sp.exp(P.genetic_catabolic_effect * genetic_score)
     )
+    secreting = C + P.senescent_secretion_ratio * S
+    enzyme_ref = _reference(enzyme_drive * secreting, da, Pe, C, S, PG, Hn, glucose_ref)
     timp = P.timp_level * (1 + P.tx_timp_gain * E)
-    enzyme_ref = _reference(enzyme_raw, da, Pe, C, S, PG, Hn, glucose_ref)
+    # a knock-down silences the target in the E expressing cells (cell units), not in
+    # untreated or senescent cells
+    adamts_cells = C - P.tx_adamts_knockdown * E + P.senescent_secretion_ratio * S
+    mmp_cells = C - P.tx_mmp_knockdown * E + P.senescent_secretion_ratio * S
     aggrecanase = assign(
         "aggrecanase_activity",
         "1",
         "ADAMTS-4/5 activity relative to the adolescent reference (TIMP-inhibited)",
-        P.adamts_expression * (1 - P.tx_adamts_knockdown * E) * enzyme_raw / enzyme_ref / timp,
+        P.adamts_expression * enzyme_drive * adamts_cells / enzyme_ref / timp,
     )
     collagenase = assign(
         "collagenase_activity",
         "1",
         "MMP-3/13 activity relative to the adolescent reference (TIMP-inhibited)",
-        P.mmp_expression * (1 - P.tx_mmp_knockdown * E) * enzyme_raw / enzyme_ref / timp,
+        P.mmp_expression * enzyme_drive * mmp_cells / enzyme_ref / timp,
     )
     water_raw = P.water_fraction_floor + P.water_fraction_span * (
         1 + P.water_proteoglycan_half
@@ -362,8 +369,7 @@ def build_model() -> SymbolicModel:
         P.proteoglycan_turnover_rate * (synthesis - (passive + (1 - passive) * aggrecanase) * PG),
         P.collagen_turnover_rate
         * (
-            synthesis * (1 + P.tx_collagen_gain * E)
-            - (passive + (1 - passive) * collagenase) * CII
+            synthesis * (1 + P.tx_collagen_gain * E) - (passive + (1 - passive) * collagenase) * CII
         ),
         P.height_remodelling_rate * (height_eq - DH),
         P.fissure_rate * load * sp.exp(P.fissure_matrix_effect * (1 - (CII + PG) / 2)) * (1 - F)
@@ -439,6 +445,31 @@ def build_model() -> SymbolicModel:
         Quantity("ph", "pH", "NP-centre pH", ph),
         Quantity("inflammation", "1", "Inflammation index", inflammation),
         Quantity("disc_nociceptive_input", "1", "Nociceptive input from the disc", disc_input),
+        Quantity(
+            "proteoglycan_synthesis",
+            "1",
+            "Proteoglycan synthesis rate relative to the adolescent reference disc",
+            synthesis,
+        ),
+        Quantity(
+            "adamts_relative_expression",
+            "1",
+            "ADAMTS-4/5 output of the disc's cells relative to untreated (RNAi/CRISPR knock-down)",
+            P.adamts_expression * adamts_cells / secreting,
+        ),
+        Quantity(
+            "mmp_relative_expression",
+            "1",
+            "MMP-3/13 output of the disc's cells relative to untreated (RNAi/CRISPR knock-down)",
+            P.mmp_expression * mmp_cells / secreting,
+        ),
+        Quantity(
+            "raptor_relative_expression",
+            "1",
+            "RAPTOR (mTORC1) expression relative to untreated (RNAi knock-down)",
+            P.rptor_expression * (1 - P.tx_rptor_knockdown * expressing_share),
+        ),
+        Quantity("transgene_activity", "1", "Payload activity in the disc", E),
     )
     pain_input = x * (1 + P.sensitisation_gain * CS)
     latent = 10 * pain_input**2 / (pain_input**2 + P.pain_scale**2)
@@ -459,6 +490,18 @@ def build_model() -> SymbolicModel:
                 + P.depression_pain_effect * cov["depression"]
                 + P.fear_avoidance_pain_effect * cov["fear_avoidance"]
             ),
+        ),
+        Quantity(
+            "nav17_relative_expression",
+            "1",
+            "Nav1.7 in lumbar DRG neurons relative to untreated (SCN9A repression)",
+            P.nav17_expression * (1 - P.tx_nav17_knockdown * Ed),
+        ),
+        Quantity(
+            "transgenic_opioid_tone",
+            "1",
+            "Spinal opioid tone added by transgenic beta-endorphin or enkephalin",
+            P.tx_opioid_gain * Ed,
         ),
         Quantity(
             "fear_avoidance_z",

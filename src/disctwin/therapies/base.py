@@ -1,0 +1,148 @@
+"""The therapy interface: every modality is a few declarations and two functions.
+
+A modality (:class:`AbstractTherapy`) declares
+
+* ``modality``: its name in regimen files;
+* ``Settings``: the pydantic model of one dose's fields (validated, frozen);
+* ``states`` / ``parameters``: the model states it drives and the slot parameters it sets
+  (the model's generic therapy compartments; see :mod:`disctwin.model.equations`);
+
+and implements
+
+* :meth:`AbstractTherapy.effects`: the changes made at the dosing time, for every patient at
+  once (add payload to a compartment, set the slot parameters, injure the annulus...), as
+  :class:`Effect` s that the engine applies as events;
+* :meth:`AbstractTherapy.hazards`: its adverse-event hazards (:class:`Hazard`), which
+  :mod:`disctwin.therapies.harms` turns into seeded adverse events.
+
+Modalities register themselves with :func:`register`; a meta-test fails if one is not, and
+every registered modality passes the same contract tests (``tests/therapies``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "THERAPIES",
+    "AbstractTherapy",
+    "DoseContext",
+    "DoseSettings",
+    "Effect",
+    "Hazard",
+    "register",
+]
+
+
+class DoseSettings(BaseModel):
+    """Fields every dose has; modalities extend it with their own."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    modality: str
+    day: float = Field(default=0.0, ge=0.0, le=36_525.0)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One change at the dosing time.
+
+    Attributes:
+        kind: an engine event kind (``"state_add"``, ``"state_multiply"``,
+            ``"state_toward_one"``, ``"parameter_set"``, ...).
+        target: model state or parameter name.
+        level: disc level 0-4 for disc states/parameters, None for patient ones.
+        value: scalar or (n_patients,) values.
+        mask: (n_patients,) patients it applies to (None: all).
+    """
+
+    kind: str
+    target: str
+    level: int | None
+    value: float | np.ndarray
+    mask: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """An adverse-event hazard of one dose.
+
+    Attributes:
+        term: adverse-event term (e.g. ``"discitis"``).
+        probability: (n_patients,) probability per exposure.
+        exposures: (n_patients,) independent exposures (treated discs, or 1 per procedure).
+        onset_median_days / onset_gsd: log-normal onset after the dose.
+        severity: shares of CTCAE-like grades 1-5.
+        related: ``"procedure"``, ``"vector"`` or ``"product"``.
+    """
+
+    term: str
+    probability: np.ndarray
+    exposures: np.ndarray
+    onset_median_days: float
+    onset_gsd: float
+    severity: tuple[float, float, float, float, float]
+    related: str
+
+
+@dataclass(frozen=True)
+class DoseContext:
+    """What a modality may know when it doses a block of patients.
+
+    Attributes:
+        seed: the study seed (for per-patient random streams).
+        patient_index: (n,) global patient indices.
+        dose_index: position of this dose in the regimen.
+        target_levels: (n, 5) bool, the levels this dose treats in each patient.
+        region: seroprevalence region.
+        earlier: the regimen's earlier doses (for antibodies raised by them).
+    """
+
+    seed: int
+    patient_index: np.ndarray
+    dose_index: int
+    target_levels: np.ndarray
+    region: str = "us"
+    earlier: tuple[DoseSettings, ...] = field(default=())
+
+    @property
+    def n_patients(self) -> int:
+        return len(self.patient_index)
+
+
+class AbstractTherapy(ABC):
+    """A therapy modality (see module docs). Concrete modalities are final."""
+
+    modality: ClassVar[str]
+    Settings: ClassVar[type[DoseSettings]]
+    states: ClassVar[tuple[str, ...]]
+    parameters: ClassVar[tuple[str, ...]]
+
+    @abstractmethod
+    def effects(self, settings: DoseSettings, ctx: DoseContext) -> list[Effect]:
+        """The changes this dose makes at its dosing time."""
+
+    @abstractmethod
+    def hazards(self, settings: DoseSettings, ctx: DoseContext) -> list[Hazard]:
+        """The adverse-event hazards of this dose."""
+
+    def check(self, settings: DoseSettings) -> list:
+        """Cross-field problems of ``settings`` (list of :class:`~disctwin.errors.Problem`)."""
+        return []
+
+
+#: modality name -> therapy class.
+THERAPIES: dict[str, type[AbstractTherapy]] = {}
+
+
+def register(cls: type[AbstractTherapy]) -> type[AbstractTherapy]:
+    """Class decorator: make a modality available to regimen files."""
+    if cls.modality in THERAPIES:
+        raise ValueError(f"modality {cls.modality!r} registered twice")
+    THERAPIES[cls.modality] = cls
+    return cls
