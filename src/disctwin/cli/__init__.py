@@ -1,5 +1,7 @@
 """Command-line interface: ``disctwin --help``."""
 
+from disctwin.cli import calibrate as _calibrate  # noqa: F401  (registers the command)
+from disctwin.cli import designs as _designs  # noqa: F401  (registers the commands)
 from disctwin.cli.app import app, main
 
 __all__ = ["app", "main"]

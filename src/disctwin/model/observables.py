@@ -42,6 +42,7 @@ __all__ = [
     "ou_from_normals",
     "pain_course_normals",
     "pain_fluctuation",
+    "pain_reports",
     "person_findings",
     "true_observables",
 ]
@@ -113,7 +114,8 @@ def true_observables(
 
     Args:
         states: (n_patients, n_times, n_states) simulated states.
-        parameters: (n_patients, n_parameters) parameter vectors.
+        parameters: (n_patients, n_parameters) parameter vectors, or (n_patients, n_times,
+            n_parameters) when dose events change them over time.
         layout: their layout.
         times: (n_times,) or (n_patients, n_times) ages in days.
 
@@ -125,7 +127,10 @@ def true_observables(
     n, m, n_states = states.shape
     t = np.broadcast_to(np.asarray(times, dtype=float), (n, m))
     y = [states[:, :, i] for i in range(n_states)]
-    p = [np.broadcast_to(parameters[:, j : j + 1], (n, m)) for j in range(parameters.shape[1])]
+    if parameters.ndim == 3:  # parameters changing over time (dose events): (n, m, P)
+        p = [parameters[:, :, j] for j in range(parameters.shape[2])]
+    else:
+        p = [np.broadcast_to(parameters[:, j : j + 1], (n, m)) for j in range(parameters.shape[1])]
     disc = {}
     for name, f in disc_f.items():
         vals = f(t, y, p)
@@ -223,6 +228,38 @@ def pain_fluctuation(
     return out
 
 
+def pain_reports(
+    mean_pain: np.ndarray, episode: np.ndarray, z: np.ndarray, parameter_set: ParameterSet
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pain felt on visit days and its NRS/VAS reports, from the episode process.
+
+    ``drive = mean_pain - pain_free_offset + pain_episode_sd * episode + nrs_daily_sd * z0``;
+    felt pain ``clip(drive, 0, 10)``; a pain-free day (drive <= 0) reports NRS 0 and VAS 0,
+    otherwise NRS ``round(pain + recall z1)`` and VAS ``10 (pain + recall z2)``, clipped.
+
+    Args:
+        mean_pain: (n, m) expected reported pain (0-10).
+        episode: (n, m) unit OU values (:func:`pain_fluctuation`).
+        z: (n, m, 3) standard normals (day, NRS recall, VAS recall).
+
+    Returns:
+        pain (n, m) float, nrs (n, m) int8, vas (n, m) float.
+    """
+    ps = parameter_set
+    recall = ps["nrs_recall_sd"].value
+    drive = (
+        mean_pain
+        - ps["pain_free_offset"].value
+        + ps["pain_episode_sd"].value * episode
+        + ps["nrs_daily_sd"].value * z[..., 0]
+    )
+    day = np.clip(drive, 0.0, 10.0)
+    felt = drive > 0
+    nrs = np.where(felt, np.clip(np.rint(day + recall * z[..., 1]), 0, 10), 0).astype(np.int8)
+    vas = np.where(felt, np.clip(10.0 * (day + recall * z[..., 2]), 0.0, 100.0), 0.0)
+    return day, nrs, vas
+
+
 def _visit_times(times_days, n: int, m: int) -> np.ndarray:
     t = np.asarray(times_days, dtype=float)
     if t.shape not in ((m,), (n, m)):
@@ -312,8 +349,8 @@ def measure(
     }
 
     mean_pain = np.clip(patient_true["pain_reported_mean"], 0.0, 10.0)
-    recall = ps["nrs_recall_sd"].value
     if times_days is None:
+        recall = ps["nrs_recall_sd"].value
         day = mean_pain + ps["nrs_daily_sd"].value * z_pat[..., 0]
         nrs = np.clip(np.rint(day + recall * z_pat[..., 1]), 0, 10).astype(np.int8)
         vas = np.clip(10.0 * (day + recall * z_pat[..., 2]), 0.0, 100.0)
@@ -324,17 +361,7 @@ def measure(
             if noise
             else np.zeros((n, m))
         )
-        drive = (
-            mean_pain
-            - ps["pain_free_offset"].value
-            + ps["pain_episode_sd"].value * x
-            + ps["nrs_daily_sd"].value * z_pat[..., 0]
-        )
-        day = np.clip(drive, 0.0, 10.0)
-        felt = drive > 0
-        nrs = np.where(felt, np.clip(np.rint(day + recall * z_pat[..., 1]), 0, 10), 0)
-        nrs = nrs.astype(np.int8)
-        vas = np.where(felt, np.clip(10.0 * (day + recall * z_pat[..., 2]), 0.0, 100.0), 0.0)
+        day, nrs, vas = pain_reports(mean_pain, x, z_pat[..., :3], ps)
     fear = patient_true["fear_avoidance_z"]
     odi = np.clip(
         ps["odi_per_pain_point"].value * np.clip(day, 0, 10)

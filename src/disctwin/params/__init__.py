@@ -2,20 +2,26 @@
 
 from disctwin.params.sets import (
     DEFAULT_SET,
+    PACKAGED_SETS,
     CovariateSet,
     ParameterSet,
     load_covariate_set,
     load_parameter_set,
+    load_posterior,
+    posterior_draw,
 )
 from disctwin.params.spec import N_LEVELS, CovariateSpec, ParameterSpec
 
 __all__ = [
     "DEFAULT_SET",
     "N_LEVELS",
+    "PACKAGED_SETS",
     "CovariateSet",
     "CovariateSpec",
     "ParameterSet",
     "ParameterSpec",
     "load_covariate_set",
     "load_parameter_set",
+    "load_posterior",
+    "posterior_draw",
 ]

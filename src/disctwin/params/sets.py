@@ -23,13 +23,28 @@ from disctwin.params.spec import CovariateSpec, ParameterSpec
 
 __all__ = [
     "DEFAULT_SET",
+    "PACKAGED_SETS",
     "CovariateSet",
     "ParameterSet",
     "load_covariate_set",
     "load_parameter_set",
+    "load_posterior",
+    "posterior_draw",
 ]
 
-DEFAULT_SET = "default"
+#: Parameter sets shipped with DiscTwin, by name -> file in ``disctwin/params/data``.
+#: ``uncalibrated`` holds the sourced priors; ``calibrated`` is an overlay on it (fitted
+#: values + posterior sample, see ``disctwin calibrate natural-history``).
+PACKAGED_SETS: dict[str, str] = {
+    "calibrated": "calibrated-2026.11.toml",
+    "uncalibrated": "default.toml",
+}
+
+#: The set :func:`load_parameter_set` returns when no path is given.
+DEFAULT_SET = "uncalibrated"
+
+#: Spec fields an overlay (``[[override]]``) may change; other keys are informational.
+_OVERRIDABLE = ("value", "between_patient_cv", "between_disc_cv")
 
 
 def _problems_from_validation(prefix: str, err: ValidationError, raw: Mapping) -> list[Problem]:
@@ -166,14 +181,35 @@ def _read_toml(path: Path | None, packaged: str) -> tuple[dict, str]:
         raise ConfigError(Problem(where, "<file>", f"valid TOML ({err})")) from None
 
 
+def _locate(path: str | Path | None) -> tuple[Path | None, str]:
+    """(file path or None for a packaged file, packaged file name)."""
+    if path is None:
+        return None, PACKAGED_SETS[DEFAULT_SET]
+    if str(path) in PACKAGED_SETS:
+        return None, PACKAGED_SETS[str(path)]
+    return Path(path), ""
+
+
 def load_parameter_set(path: str | Path | None = None) -> ParameterSet:
-    """Load and validate a parameter set (the packaged default if ``path`` is None).
+    """Load and validate a parameter set.
+
+    Args:
+        path: a TOML file, a packaged set name (:data:`PACKAGED_SETS`: ``"calibrated"``,
+            ``"uncalibrated"``), or None for :data:`DEFAULT_SET`.
+
+    A file is either a full set (``[[parameter]]`` tables) or an overlay: ``[set] base =``
+    names a packaged set or a file (relative to the overlay) and ``[[override]]`` tables
+    replace the ``value`` and variability of named parameters; every other parameter,
+    including those added to the base later, flows through unchanged.
 
     Raises:
         ConfigError: naming every invalid entry (field, value, what is allowed).
     """
-    data, where = _read_toml(Path(path) if path else None, "default.toml")
+    file, packaged = _locate(path)
+    data, where = _read_toml(file, packaged)
     meta = data.get("set", {})
+    if "base" in meta:
+        return _load_overlay(data, where, file)
     problems: list[Problem] = []
     specs = []
     for i, raw in enumerate(data.get("parameter", [])):
@@ -188,6 +224,97 @@ def load_parameter_set(path: str | Path | None = None) -> ParameterSet:
     if problems:
         raise ConfigError(problems)
     return ParameterSet(meta.get("name", where), meta.get("description", ""), tuple(specs))
+
+
+def _load_overlay(data: dict, where: str, file: Path | None) -> ParameterSet:
+    meta = data["set"]
+    base_name = str(meta["base"])
+    if base_name in PACKAGED_SETS:
+        base = load_parameter_set(base_name)
+    elif file is not None:
+        base = load_parameter_set(file.parent / base_name)
+    else:
+        raise ConfigError(Problem(f"{where}: set.base", base_name, ", ".join(PACKAGED_SETS)))
+    problems: list[Problem] = []
+    changes: dict[str, dict] = {}
+    for i, raw in enumerate(data.get("override", [])):
+        name = raw.get("name")
+        label = f"{where}: override[{i}]" + (f" ({name})" if name else "")
+        if name not in base:
+            problems.append(
+                Problem(label, name, "a parameter of the base set", suggest(str(name), base.names))
+            )
+            continue
+        changes[name] = {k: raw[k] for k in _OVERRIDABLE if k in raw}
+    if problems:
+        raise ConfigError(problems)
+    note = meta.get("override_note", f"calibrated in {meta.get('name', where)}")
+    specs = []
+    for spec in base:
+        if spec.name in changes:
+            fields = {**spec.model_dump(), **changes[spec.name]}
+            fields["value"] = (
+                tuple(fields["value"]) if isinstance(fields["value"], list) else fields["value"]
+            )
+            fields["source"] = f"{spec.source} | {note}"
+            try:
+                spec = ParameterSpec(**fields)
+            except ValidationError as err:
+                problems.extend(_problems_from_validation(f"{where}: {spec.name}", err, fields))
+                continue
+        specs.append(spec)
+    if problems:
+        raise ConfigError(problems)
+    return ParameterSet(meta.get("name", where), meta.get("description", ""), tuple(specs))
+
+
+def _posterior_path(path: str | Path | None) -> Path:
+    file, packaged = _locate(path)
+    data, where = _read_toml(file, packaged)
+    posterior = data.get("set", {}).get("posterior")
+    if posterior is None:
+        raise ConfigError(Problem("parameter set", where, "a set with a posterior sample"))
+    if file is None:
+        return Path(str(resources.files("disctwin.params").joinpath("data", posterior)))
+    return file.parent / posterior
+
+
+def load_posterior(path: str | Path | None = None) -> list[dict[str, float]]:
+    """The posterior sample of a calibrated set: one dict per draw.
+
+    Keys are parameter names (the value) or ``name.between_patient_cv`` /
+    ``name.between_disc_cv`` (variability), as written by ``disctwin calibrate``.
+    """
+    import csv
+
+    with _posterior_path(path).open(newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(line for line in fh if not line.startswith("#"))]
+    return [{k: float(v) for k, v in r.items() if k != "draw"} for r in rows]
+
+
+def posterior_draw(draw: int, path: str | Path | None = None) -> ParameterSet:
+    """The calibrated set with the fitted parameters of posterior draw ``draw``.
+
+    Simulating the same population with different draws shows parameter uncertainty,
+    kept apart from between-patient variability (the population) and measurement noise.
+
+    Raises:
+        ConfigError: when ``draw`` is not an index of the posterior sample.
+    """
+    sample = load_posterior(path)
+    if not 0 <= draw < len(sample):
+        raise ConfigError(Problem("draw", draw, f"a draw index 0..{len(sample) - 1}"))
+    ps = load_parameter_set(path)
+    by_name: dict[str, dict] = {}
+    for key, v in sample[draw].items():
+        name, _, attr = key.partition(".")
+        by_name.setdefault(name, {})[attr or "value"] = v
+    specs = []
+    for spec in ps:
+        if spec.name in by_name:
+            spec = ParameterSpec(**{**spec.model_dump(), **by_name[spec.name]})
+        specs.append(spec)
+    return ParameterSet(f"{ps.name}#draw{draw}", ps.description, tuple(specs))
 
 
 def load_covariate_set(path: str | Path | None = None) -> CovariateSet:

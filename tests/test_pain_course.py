@@ -1,0 +1,134 @@
+"""The natural course of pain: an exact, visit-set-independent Ornstein-Uhlenbeck process.
+
+Reference: the stationary OU process with time-scale tau has Cov(X_s, X_t) = exp(-|t-s|/tau)
+and, given X_s, X_t ~ N(rho X_s, 1 - rho^2) with rho = exp(-|t-s|/tau) (e.g. Gardiner,
+Handbook of Stochastic Methods, 3.8.4). Sample moments are checked against these with SciPy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from disctwin.errors import ConfigError
+from disctwin.model.observables import measure, ou_from_normals, pain_fluctuation
+from disctwin.params import load_parameter_set
+
+TAU = 12.0
+N = 6000
+
+
+@pytest.fixture(scope="module")
+def paths():
+    days = np.array([200.0, 203.5, 215.0, 260.0])  # 203.5 is day 203
+    return days, pain_fluctuation(
+        seed=4, patient_index=np.arange(N), times_days=days, timescale_days=TAU
+    )
+
+
+def test_marginals_are_standard_normal(paths):
+    _, x = paths
+    for j in range(x.shape[1]):
+        assert stats.kstest(x[:, j], "norm").pvalue > 1e-3
+
+
+def test_covariance_is_the_analytic_ou_covariance(paths):
+    days, x = paths
+    d = np.floor(days)
+    expected = np.exp(-np.abs(d[:, None] - d[None, :]) / TAU)
+    sample = np.corrcoef(x, rowvar=False)
+    # SE of a sample correlation r is about (1 - r^2) / sqrt(N)
+    se = (1 - expected**2) / np.sqrt(N) + 1e-12
+    assert np.all(np.abs(sample - expected) < 5 * se + 1e-9), (sample, expected)
+
+
+def test_conditional_law_between_visits_is_exact(paths):
+    days, x = paths
+    rho = np.exp(-(np.floor(days[2]) - np.floor(days[1])) / TAU)
+    fit = stats.linregress(x[:, 1], x[:, 2])
+    assert abs(fit.slope - rho) < 4 * fit.stderr
+    resid = x[:, 2] - fit.intercept - fit.slope * x[:, 1]
+    # residual variance 1 - rho^2: chi-square interval for the sample variance
+    lo, hi = stats.chi2.ppf([0.0005, 0.9995], N - 2) / (N - 2) * (1 - rho**2)
+    assert lo < resid.var(ddof=2) < hi
+
+
+def test_daily_recursion_matches_the_stationary_ar1():
+    z = np.random.default_rng(1).standard_normal((3, 50))
+    x = ou_from_normals(z, 5.0)
+    rho = np.exp(-1 / 5.0)
+    assert np.allclose(x[:, 0], z[:, 0])
+    assert np.allclose(x[:, 1:], rho * x[:, :-1] + np.sqrt(1 - rho**2) * z[:, 1:])
+
+
+def test_values_do_not_depend_on_other_visits_their_order_or_the_chunk():
+    index = np.arange(40, 60)
+    many = pain_fluctuation(9, index, np.array([1000.0, 5000.2, 9000.0, 30000.0]), 30.0)
+    alone = pain_fluctuation(9, index, np.array([5000.9]), 30.0)
+    reversed_ = pain_fluctuation(9, index, np.array([30000.0, 5000.0]), 30.0)
+    chunk = pain_fluctuation(9, index[5:8], np.array([5000.0]), 30.0)
+    assert np.array_equal(many[:, 1], alone[:, 0])
+    assert np.array_equal(many[:, 1], reversed_[:, 1])
+    assert np.array_equal(many[:, 3], reversed_[:, 0])
+    assert np.array_equal(many[5:8, 1], chunk[:, 0])
+    other_seed = pain_fluctuation(10, index, np.array([5000.0]), 30.0)
+    assert not np.array_equal(alone, other_seed)
+
+
+def _true(n, m, mean_pain):
+    disc = {
+        "t2_relative": np.ones((n, m, 5)),
+        "disc_height_relative": np.ones((n, m, 5)),
+        "annular_damage_extent": np.zeros((n, m, 5)),
+        "herniation": np.zeros((n, m, 5)),
+    }
+    patient = {
+        "pain_latent": np.full((n, m), mean_pain),
+        "pain_reported_mean": np.full((n, m), mean_pain),
+        "fear_avoidance_z": np.zeros((n, m)),
+    }
+    return disc, patient
+
+
+def test_patients_enrolled_at_a_pain_peak_regress_towards_their_mean():
+    ps = load_parameter_set("uncalibrated")
+    n = 3000
+    weeks = np.array([0, 6, 26, 52]) * 7.0 + 40 * 365.25
+    disc, patient = _true(n, len(weeks), 4.0)
+    m = measure(disc, patient, ps, 3, np.arange(n), times_days=weeks)
+    vas = m.patient["vas"]
+    peak = vas[:, 0] >= 50
+    assert peak.sum() > 100
+    # selected at a peak: large fall by 6 weeks, then a plateau near everyone's mean
+    assert vas[peak, 0].mean() - vas[peak, 1].mean() > 15
+    assert abs(vas[peak, 3].mean() - vas[:, 3].mean()) < 5
+    # unselected: no trend (stationary natural course)
+    assert abs(vas[:, 0].mean() - vas[:, 3].mean()) < 3
+    # pain-free days report zero, and they happen
+    free = m.patient["pain_today"] == 0
+    assert free.any() and np.all(m.patient["nrs"][free] == 0) and np.all(vas[free] == 0)
+
+
+def test_without_visit_ages_measure_keeps_the_cross_sectional_reading():
+    ps = load_parameter_set("uncalibrated")
+    disc, patient = _true(200, 2, 4.0)
+    m = measure(disc, patient, ps, 3, np.arange(200))
+    assert "pain_today" in m.patient
+    # no episode process and no pain-free offset: mean pain stays at the expected pain
+    assert abs(m.patient["pain_today"].mean() - 4.0) < 0.3
+
+
+def test_noise_free_visits_read_the_expected_pain_minus_the_offset():
+    ps = load_parameter_set("uncalibrated")
+    disc, patient = _true(5, 3, 4.0)
+    m = measure(disc, patient, ps, 3, np.arange(5), noise=False, times_days=[1e4, 2e4, 3e4])
+    assert np.allclose(m.patient["pain_today"], 4.0 - ps["pain_free_offset"].value)
+
+
+@pytest.mark.parametrize("times", [np.zeros((2, 3)), np.array([1.0, np.nan, 3.0])])
+def test_bad_visit_ages_are_user_errors(times):
+    ps = load_parameter_set("uncalibrated")
+    disc, patient = _true(4, 3, 1.0)
+    with pytest.raises(ConfigError):
+        measure(disc, patient, ps, 1, np.arange(4), times_days=times)
