@@ -1,1 +1,88 @@
 """Virtual clinical trials: protocols, randomisation, visits, endpoints, designs and analysis."""
+
+from disctwin.trial.analysis import (
+    Estimate,
+    Multiplicity,
+    adjust_p_values,
+    ancova,
+    hierarchical,
+    kaplan_meier,
+    mmrm,
+    responder_logistic,
+    risk_difference,
+    time_to_event,
+)
+from disctwin.trial.cdisc import (
+    ADAM_DATASETS,
+    SDTM_DOMAINS,
+    adam_datasets,
+    build_database,
+    sdtm_domains,
+    write_run,
+)
+from disctwin.trial.endpoints import FollowUp, endpoint_values, exact_response_rate
+from disctwin.trial.protocol import (
+    DISC_VARIABLES,
+    PATIENT_VARIABLES,
+    Protocol,
+    check_protocol,
+    dump_protocol,
+    load_protocol,
+    protocol_from_dict,
+)
+from disctwin.trial.randomisation import permuted_blocks, randomise, stratum_codes
+from disctwin.trial.replicates import (
+    SampleSizeSearch,
+    find_sample_size,
+    operating_characteristics,
+    replicate_seed,
+    run_replicates,
+)
+from disctwin.trial.screening import Screening, screen
+from disctwin.trial.sequential import Boundaries, boundaries, crossing_probabilities
+from disctwin.trial.simulate import SequentialOutcome, TrialResult, simulate_trial
+
+__all__ = [
+    "ADAM_DATASETS",
+    "DISC_VARIABLES",
+    "PATIENT_VARIABLES",
+    "SDTM_DOMAINS",
+    "Boundaries",
+    "Estimate",
+    "FollowUp",
+    "Multiplicity",
+    "Protocol",
+    "SampleSizeSearch",
+    "Screening",
+    "SequentialOutcome",
+    "TrialResult",
+    "adam_datasets",
+    "adjust_p_values",
+    "ancova",
+    "boundaries",
+    "build_database",
+    "check_protocol",
+    "crossing_probabilities",
+    "dump_protocol",
+    "endpoint_values",
+    "exact_response_rate",
+    "find_sample_size",
+    "hierarchical",
+    "kaplan_meier",
+    "load_protocol",
+    "mmrm",
+    "operating_characteristics",
+    "permuted_blocks",
+    "protocol_from_dict",
+    "randomise",
+    "replicate_seed",
+    "responder_logistic",
+    "risk_difference",
+    "run_replicates",
+    "screen",
+    "sdtm_domains",
+    "simulate_trial",
+    "stratum_codes",
+    "time_to_event",
+    "write_run",
+]

@@ -72,6 +72,7 @@ __all__ = [
     "Sequential",
     "Stratum",
     "Study",
+    "Treatment",
     "Visit",
     "check_protocol",
     "dump_protocol",
@@ -219,6 +220,19 @@ class Arm(_Frozen):
     role: Literal["active", "control"] = "active"
     non_therapeutic: bool = False
     non_therapeutic_reason: str | None = None
+
+
+class Treatment(_Frozen):
+    """Which discs the regimens treat.
+
+    Attributes:
+        index_level_criterion: the ``name`` of an inclusion criterion on a disc variable;
+            the levels meeting its condition are each patient's index levels, which regimens
+            dosing ``levels = "index"`` treat (e.g. "Pfirrmann III-IV at L3/4 to L5/S1").
+            None: the regimen's default level.
+    """
+
+    index_level_criterion: str | None = None
 
 
 class Enrolment(_Frozen):
@@ -412,6 +426,7 @@ class Protocol(_Frozen):
     population: PopulationConfig = PopulationConfig()
     eligibility: tuple[Criterion, ...] = ()
     arm: tuple[Arm, ...] = Field(min_length=1)
+    treatment: Treatment = Treatment()
     enrolment: Enrolment = Enrolment()
     randomisation: Randomisation = Randomisation()
     visit: tuple[Visit, ...] = Field(min_length=1)
@@ -576,6 +591,23 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
 
     for i, c in enumerate(p.eligibility):
         problems.extend(_check_criterion(f"eligibility[{i}]", c))
+    index = p.treatment.index_level_criterion
+    if index is not None:
+        disc_named = [
+            c.name
+            for c in p.eligibility
+            if c.name and c.variable in DISC_VARIABLES and c.kind == "inclusion"
+        ]
+        if index not in disc_named:
+            problems.append(
+                Problem(
+                    "treatment.index_level_criterion",
+                    index,
+                    "the name of an inclusion criterion on a disc variable: "
+                    + (", ".join(disc_named) or "(none named in this protocol)"),
+                    suggest(index, disc_named),
+                )
+            )
 
     # arms and design
     design = p.study.design

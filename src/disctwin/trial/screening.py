@@ -46,6 +46,7 @@ from disctwin.units import DAYS_PER_YEAR
 __all__ = [
     "Screening",
     "criterion_holds",
+    "criterion_levels",
     "history_parameters",
     "measure_at",
     "measurement_times",
@@ -142,26 +143,7 @@ class Screening:
         return self.n_enrolled < self.n_target
 
 
-def criterion_holds(
-    criterion: Criterion, variables: dict[str, np.ndarray], disc: dict[str, np.ndarray]
-) -> np.ndarray:
-    """(n,) True where a patient meets ``criterion``'s condition (before inclusion/exclusion
-    is applied)."""
-    c = criterion
-    if c.variable in DISC_VARIABLES:
-        x = disc[c.variable].astype(float)  # (n, 5)
-        cols = [LEVELS.index(lv) for lv in (c.levels or LEVELS)]
-        x = x[:, cols]
-    else:
-        if c.variable not in variables:
-            raise ConfigError(
-                Problem(
-                    "eligibility.variable",
-                    c.variable,
-                    "a variable the population has: " + ", ".join(sorted(variables)),
-                )
-            )
-        x = variables[c.variable].astype(float)
+def _condition(c: Criterion, x: np.ndarray) -> np.ndarray:
     ok = np.ones(x.shape, dtype=bool)
     if c.min is not None:
         ok &= x >= c.min
@@ -169,11 +151,40 @@ def criterion_holds(
         ok &= x <= c.max
     if c.equals is not None:
         ok &= x == c.equals
-    if ok.ndim == 1:
-        return ok
-    low, high = c.n_levels if c.n_levels is not None else (1, ok.shape[1])
-    count = ok.sum(axis=1)
-    return (count >= low) & (count <= high)
+    return ok
+
+
+def criterion_levels(criterion: Criterion, disc: dict[str, np.ndarray]) -> np.ndarray:
+    """(n, 5) True at the levels (among the criterion's ``levels``) where a disc
+    criterion's condition holds."""
+    c = criterion
+    x = disc[c.variable].astype(float)
+    ok = np.zeros(x.shape, dtype=bool)
+    cols = [LEVELS.index(lv) for lv in (c.levels or LEVELS)]
+    ok[:, cols] = _condition(c, x[:, cols])
+    return ok
+
+
+def criterion_holds(
+    criterion: Criterion, variables: dict[str, np.ndarray], disc: dict[str, np.ndarray]
+) -> np.ndarray:
+    """(n,) True where a patient meets ``criterion``'s condition (before inclusion/exclusion
+    is applied). A disc criterion holds when the number of its levels meeting the condition
+    lies in ``n_levels`` (default: at least one)."""
+    c = criterion
+    if c.variable in DISC_VARIABLES:
+        count = criterion_levels(c, disc).sum(axis=1)
+        low, high = c.n_levels if c.n_levels is not None else (1, len(c.levels or LEVELS))
+        return (count >= low) & (count <= high)
+    if c.variable not in variables:
+        raise ConfigError(
+            Problem(
+                "eligibility.variable",
+                c.variable,
+                "a variable the population has: " + ", ".join(sorted(variables)),
+            )
+        )
+    return _condition(c, variables[c.variable].astype(float))
 
 
 def _eligibility(protocol: Protocol, variables, disc) -> tuple[np.ndarray, np.ndarray]:

@@ -34,7 +34,6 @@ import pandas as pd
 
 from disctwin.engine import Engine
 from disctwin.errors import ConfigError, Problem
-from disctwin.model.observables import true_observables
 from disctwin.streams import Stream, patient_generator
 from disctwin.trial.analysis import Estimate, adjust_p_values
 from disctwin.trial.endpoints import (
@@ -49,7 +48,13 @@ from disctwin.trial.endpoints import (
 )
 from disctwin.trial.protocol import Endpoint, Protocol, check_protocol
 from disctwin.trial.randomisation import randomise
-from disctwin.trial.screening import Screening, measure_at, measurement_times, screen
+from disctwin.trial.screening import (
+    Screening,
+    criterion_levels,
+    measure_at,
+    measurement_times,
+    screen,
+)
 
 __all__ = ["SequentialOutcome", "TrialResult", "World", "simulate_trial"]
 
@@ -174,10 +179,22 @@ def _load_regimens(protocol: Protocol) -> dict[str, object]:
     return regimens
 
 
-def _twins(population, regimen, treatment_age, times, engine, blinded: bool):
+def _index_levels(protocol: Protocol, screening: Screening) -> np.ndarray | None:
+    """(n, 5) levels to treat: those meeting the protocol's index-level criterion (None:
+    the regimen's default level)."""
+    name = protocol.treatment.index_level_criterion
+    if name is None:
+        return None
+    c = next(c for c in protocol.eligibility if c.label == name)
+    return criterion_levels(c, screening.disc)
+
+
+def _twins(population, regimen, treatment_age, times, engine, blinded: bool, index_levels):
     _, simulate_twins = _therapies()
     params = inspect.signature(simulate_twins).parameters
     kwargs = {"engine": engine}
+    if index_levels is not None and "index_levels" in params:
+        kwargs["index_levels"] = index_levels
     if "blinded" in params:
         kwargs["blinded"] = blinded
     return simulate_twins(population, regimen, treatment_age, times, **kwargs)
@@ -199,25 +216,29 @@ _AE_TYPES = ("int64", "object", "float64", "int64", "bool", "object")
 def _world(
     protocol: Protocol,
     name: str,
-    states: np.ndarray,
-    status: np.ndarray,
+    twins,
+    twin: str,
     population,
     times: np.ndarray,
     seed: int,
     adverse_events: pd.DataFrame,
 ) -> World:
+    status = twins.status_treated if twin == "treated" else twins.status_untreated
     ok = status == 0
-    states = np.where(ok[:, None, None], states, np.nan)
-    disc_true, patient_true = true_observables(
-        np.nan_to_num(states), population.parameters, population.layout, times
-    )
+    disc_true, patient_true = twins.true_observables(twin)
+    disc_true = {k: np.nan_to_num(v) for k, v in disc_true.items()}
+    patient_true = {k: np.nan_to_num(v) for k, v in patient_true.items()}
     measured = measure_at(disc_true, patient_true, population, seed, times)
     visit_days = times[0] - times[0, 1] - BASELINE_BEFORE_DOSE_DAYS
+
+    def masked(x):  # a failed integration is a status: its values are missing
+        return np.where(ok[:, None], x, np.nan)
+
     fu = apply_intercurrent_events(
         protocol,
-        np.where(ok[:, None], measured.patient["vas"], np.nan),
-        np.where(ok[:, None], measured.patient["nrs"], np.nan),
-        np.where(ok[:, None], measured.patient["odi"], np.nan),
+        masked(measured.patient["vas"]),
+        masked(measured.patient["nrs"]),
+        masked(measured.patient["odi"]),
         visit_days,
         seed,
         population.patient_index,
@@ -318,15 +339,18 @@ def simulate_trial(
     names = list(dict.fromkeys(a.regimen for a in protocol.arm))
     worlds: dict[str, World] = {}
     untreated = None
+    index_levels = _index_levels(protocol, scr)
     for name in names:
-        res = _twins(pop, regimens[name], treatment_age, times, engine, protocol.study.blinded)
+        res = _twins(
+            pop, regimens[name], treatment_age, times, engine, protocol.study.blinded, index_levels
+        )
         ae = _adverse_events(res.adverse_events, pop)
-        worlds[name] = _world(protocol, name, res.treated, res.status_treated, pop, times, seed, ae)
+        worlds[name] = _world(protocol, name, res, "treated", pop, times, seed, ae)
         if untreated is None:
-            untreated = (res.untreated, res.status_untreated)
+            untreated = res
     if "none" not in worlds and untreated is not None:
         empty = _adverse_events(None, pop)
-        worlds["none"] = _world(protocol, "none", *untreated, pop, times, seed, empty)
+        worlds["none"] = _world(protocol, "none", untreated, "untreated", pop, times, seed, empty)
 
     arm_world = np.array([names.index(protocol.arm[a].regimen) for a in arm])
     complete, disc = _select([worlds[nm] for nm in names], arm_world)

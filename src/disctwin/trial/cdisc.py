@@ -1,0 +1,568 @@
+"""CDISC-style output of simulated trials: SDTM domains and ADaM datasets, Parquet and DuckDB.
+
+Per trial (:func:`sdtm_domains`, :func:`adam_datasets`):
+
+* SDTM: DM (demographics, arm), EX (exposure: the regimen at day 1), AE (adverse events),
+  QS (VAS, NRS, ODI per visit), MO (MRI per lumbar level: Pfirrmann grade, disc height
+  index, relative T2, protrusion/extrusion), DS (randomisation, completion or dropout).
+* ADaM: ADSL (one row per subject: flags, baseline, disposition), ADQS (analysis values,
+  baseline, change and percent change per visit; one row per subject for each responder or
+  composite endpoint), ADAE (treatment-emergent AEs), ADTTE (time-to-event endpoints,
+  ``CNSR`` 1 for censored).
+
+Variable names follow SDTMIG 3.4 / ADaMIG 1.3 (``STUDYID``, ``USUBJID``, ``ARMCD``,
+``QSTESTCD``, ``QSORRES``, ``VISITNUM``, ``PARAMCD``, ``AVAL``, ``CHG``, ``CNSR``...);
+study day 1 is the treatment day (baseline is day 1, screening a negative day, as SDTM has
+no day 0). Every table carries ``REPLICATE``. This is simulation output in a CDISC shape, not
+a conformance-checked submission: controlled terminology is used where obvious, and dates
+are nominal (study start :data:`STUDY_START`).
+
+:func:`write_run` writes a run directory (resumable: each replicate is written to a
+temporary directory and renamed into place; a killed run started again skips the
+replicates already there), and :func:`build_database` gathers every replicate's tables
+into one DuckDB file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from disctwin.engine import Engine
+from disctwin.errors import ConfigError, Problem
+from disctwin.io.provenance import canonical_json, provenance, run_environment
+from disctwin.model.states import LEVELS
+from disctwin.trial.endpoints import BASELINE, endpoint_values
+from disctwin.trial.protocol import Protocol
+from disctwin.trial.replicates import (
+    operating_characteristics,
+    replicate_rows,
+    replicate_seed,
+)
+from disctwin.trial.simulate import TrialResult, simulate_trial
+
+__all__ = [
+    "ADAM_DATASETS",
+    "SDTM_DOMAINS",
+    "STUDY_START",
+    "adam_datasets",
+    "build_database",
+    "sdtm_domains",
+    "write_run",
+]
+
+SDTM_DOMAINS = ("dm", "ex", "ae", "qs", "mo", "ds")
+ADAM_DATASETS = ("adsl", "adqs", "adae", "adtte")
+#: Nominal calendar date of the first patient's baseline (study day 1).
+STUDY_START = date(2026, 1, 1)
+
+_QS = {
+    "VAS": ("vas", "Low back pain intensity, visual analogue scale", "mm"),
+    "NRS": ("nrs", "Low back pain intensity, numeric rating scale", "points"),
+    "ODI": ("odi", "Oswestry Disability Index", "%"),
+}
+_MO = {
+    "PFIRRMAN": ("pfirrmann_grade", "Pfirrmann Grade", ""),
+    "DHI": ("disc_height_index", "Disc Height Index (relative to adolescence)", ""),
+    "T2REL": ("t2_relative", "Nucleus T2 Relative to Adolescence", ""),
+    "PROTRUS": ("disc_protrusion", "Disc Protrusion", ""),
+    "EXTRUS": ("disc_extrusion", "Disc Extrusion", ""),
+}
+_SEVERITY = {1: "MILD", 2: "MODERATE", 3: "SEVERE", 4: "LIFE THREATENING", 5: "FATAL"}
+
+
+def _study_day(day_after_baseline: np.ndarray, *, visit: bool = False) -> np.ndarray:
+    """SDTM study day: day 1 is the treatment day; no day 0. Visit days are nominal (the
+    baseline measurement, minutes before dosing, is day 1); event days are floored."""
+    d = np.asarray(day_after_baseline, dtype=float)
+    d = np.rint(d) if visit else np.floor(d)
+    return np.where(d >= 0, d + 1, d).astype(np.int64)
+
+
+def _dates(days: np.ndarray) -> list[str]:
+    return [(STUDY_START + timedelta(days=float(x))).isoformat() for x in days]
+
+
+def _subjects(result: TrialResult) -> pd.DataFrame:
+    p = result.protocol
+    rows = np.flatnonzero(result.included)
+    arms = [p.arm[a] for a in result.arm[rows]]
+    return pd.DataFrame(
+        {
+            "row": rows,
+            "STUDYID": p.study.id,
+            "USUBJID": [f"{p.study.id}-R{result.replicate:04d}-{r + 1:04d}" for r in rows],
+            "SUBJID": [f"{r + 1:04d}" for r in rows],
+            "ARMCD": [a.name.upper()[:20] for a in arms],
+            "ARM": [f"{a.name} ({a.regimen})" for a in arms],
+            "REGIMEN": [a.regimen for a in arms],
+        }
+    )
+
+
+def _visits(result: TrialResult) -> list[tuple[int, str, int]]:
+    """(column, VISIT, VISITNUM) of every schedule column."""
+    out = [(0, "SCREENING", 0), (BASELINE, "BASELINE", 1)]
+    out += [(2 + j, v.name.upper(), 2 + j) for j, v in enumerate(result.protocol.visit)]
+    return out
+
+
+def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
+    """The SDTM domains of one trial (module docs)."""
+    subj = _subjects(result)
+    rows = subj["row"].to_numpy()
+    fu = result.observed
+    scr = result.screening
+    study, rep = result.protocol.study.id, result.replicate
+    base = {"STUDYID": study, "REPLICATE": rep}
+    female = scr.variables["female"][rows] > 0.5
+    dm = pd.DataFrame(
+        {
+            **base,
+            "DOMAIN": "DM",
+            "USUBJID": subj["USUBJID"],
+            "SUBJID": subj["SUBJID"],
+            "RFSTDTC": _dates(result.enrol_day[rows]),
+            "AGE": np.floor(scr.variables["age_years"][rows]).astype(np.int64),
+            "AGEU": "YEARS",
+            "SEX": np.where(female, "F", "M"),
+            "ARMCD": subj["ARMCD"],
+            "ARM": subj["ARM"],
+            "ACTARMCD": subj["ARMCD"],
+            "ACTARM": subj["ARM"],
+        }
+    )
+    ex = pd.DataFrame(
+        {
+            **base,
+            "DOMAIN": "EX",
+            "USUBJID": subj["USUBJID"],
+            "EXSEQ": 1,
+            "EXTRT": subj["REGIMEN"],
+            "EXSTDTC": _dates(result.enrol_day[rows]),
+            "EXSTDY": 1,
+        }
+    )
+    ae_src = result.adverse_events
+    ae_src = ae_src[ae_src["row"].isin(rows)]
+    usubjid = dict(zip(subj["row"], subj["USUBJID"], strict=True))
+    ae = pd.DataFrame(
+        {
+            **base,
+            "DOMAIN": "AE",
+            "USUBJID": [usubjid[r] for r in ae_src["row"]],
+            "AETERM": ae_src["term"].astype(str).to_numpy(),
+            "AEDECOD": ae_src["term"].astype(str).str.upper().to_numpy(),
+            "AESEV": [_SEVERITY.get(int(s), "SEVERE") for s in ae_src["severity"]],
+            "AETOXGR": ae_src["severity"].astype(np.int64).to_numpy(),
+            "AESER": np.where(ae_src["serious"].astype(bool), "Y", "N"),
+            "AEREL": ae_src["related"].astype(str).str.upper().to_numpy(),
+            "AESTDY": _study_day(ae_src["day"].to_numpy(dtype=float)),
+        }
+    )
+    if len(ae):
+        ae.insert(4, "AESEQ", ae.groupby("USUBJID").cumcount() + 1)
+    else:
+        ae.insert(4, "AESEQ", pd.Series(dtype="int64"))
+
+    qs_parts, mo_parts = [], []
+    for col, visit, visitnum in _visits(result):
+        seen = fu.attended[rows, col]
+        day = _study_day(np.full(len(rows), fu.visit_days[col]), visit=True)
+        for code, (name, test, unit) in _QS.items():
+            values = fu.measure(name)[rows, col]
+            keep = seen & np.isfinite(values)
+            qs_parts.append(
+                pd.DataFrame(
+                    {
+                        "USUBJID": subj["USUBJID"].to_numpy()[keep],
+                        "QSTESTCD": code,
+                        "QSTEST": test,
+                        "QSCAT": "BACK PAIN",
+                        "QSORRES": [
+                            f"{v:.1f}" if name != "nrs" else f"{v:.0f}" for v in values[keep]
+                        ],
+                        "QSORRESU": unit,
+                        "QSSTRESN": values[keep].astype(float),
+                        "QSBLFL": "Y" if col == BASELINE else "",
+                        "VISITNUM": visitnum,
+                        "VISIT": visit,
+                        "QSDY": day[keep],
+                    }
+                )
+            )
+        mri = col == 0 or (col >= 2 and result.protocol.visit[col - 2].mri)
+        if mri:
+            for code, (name, test, _unit) in _MO.items():
+                values = result.disc[name][rows, col, :].astype(float)  # (n, 5)
+                for k, level in enumerate(LEVELS):
+                    v = values[:, k]
+                    keep = seen & np.isfinite(v)
+                    mo_parts.append(
+                        pd.DataFrame(
+                            {
+                                "USUBJID": subj["USUBJID"].to_numpy()[keep],
+                                "MOTESTCD": code,
+                                "MOTEST": test,
+                                "MOLOC": f"{level} INTERVERTEBRAL DISC",
+                                "MOORRES": [f"{x:g}" for x in v[keep]],
+                                "MOSTRESN": v[keep],
+                                "VISITNUM": visitnum,
+                                "VISIT": visit,
+                                "MODY": day[keep],
+                            }
+                        )
+                    )
+    qs = _finish(pd.concat(qs_parts, ignore_index=True), "QS", base)
+    mo = _finish(pd.concat(mo_parts, ignore_index=True), "MO", base)
+
+    ds = _disposition(result, subj)
+    return {"dm": dm, "ex": ex, "ae": ae, "qs": qs, "mo": mo, "ds": ds}
+
+
+def _finish(frame: pd.DataFrame, domain: str, base: dict) -> pd.DataFrame:
+    frame = frame.sort_values(["USUBJID", "VISITNUM"], kind="stable").reset_index(drop=True)
+    frame.insert(0, "DOMAIN", domain)
+    for k, v in reversed(base.items()):
+        frame.insert(0, k, v)
+    frame.insert(4, f"{domain}SEQ", frame.groupby("USUBJID").cumcount() + 1)
+    return frame
+
+
+def _status(result: TrialResult, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(decode, reason) of each subject's end of study."""
+    fu = result.observed
+    dropped = np.isfinite(fu.dropout_day[rows])
+    stopped = result.sequential is not None and result.sequential.decision != "final"
+    missing_last = ~fu.attended[rows, -1]
+    decode = np.where(
+        dropped,
+        "LOST TO FOLLOW-UP",
+        np.where(missing_last & stopped, "STUDY TERMINATED BY SPONSOR", "COMPLETED"),
+    )
+    return decode, dropped
+
+
+def _disposition(result: TrialResult, subj: pd.DataFrame) -> pd.DataFrame:
+    rows = subj["row"].to_numpy()
+    fu = result.observed
+    decode, dropped = _status(result, rows)
+    last_col = np.where(fu.attended[rows], np.arange(fu.n_columns), 0).max(axis=1)
+    end_day = np.where(dropped, fu.dropout_day[rows], np.rint(fu.visit_days[last_col]))
+    n = len(rows)
+    frame = pd.DataFrame(
+        {
+            "USUBJID": np.concatenate([subj["USUBJID"], subj["USUBJID"]]),
+            "DSTERM": np.concatenate([np.full(n, "RANDOMIZED"), decode]),
+            "DSDECOD": np.concatenate([np.full(n, "RANDOMIZED"), decode]),
+            "DSCAT": np.concatenate(
+                [np.full(n, "PROTOCOL MILESTONE"), np.full(n, "DISPOSITION EVENT")]
+            ),
+            "DSSTDY": np.concatenate([np.ones(n, dtype=np.int64), _study_day(end_day)]),
+            "VISITNUM": np.concatenate([np.ones(n, dtype=np.int64), np.zeros(n, dtype=np.int64)]),
+        }
+    )
+    frame = frame.sort_values(["USUBJID", "DSSTDY"], kind="stable").drop(columns="VISITNUM")
+    frame.insert(0, "DOMAIN", "DS")
+    frame.insert(0, "REPLICATE", result.replicate)
+    frame.insert(0, "STUDYID", result.protocol.study.id)
+    frame.insert(4, "DSSEQ", frame.groupby("USUBJID").cumcount() + 1)
+    return frame.reset_index(drop=True)
+
+
+def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = None):
+    """The ADaM datasets of one trial (module docs)."""
+    sdtm = sdtm or sdtm_domains(result)
+    p = result.protocol
+    subj = _subjects(result)
+    rows = subj["row"].to_numpy()
+    fu = result.observed
+    scr = result.screening
+    decode, _ = _status(result, rows)
+    base = {"STUDYID": p.study.id, "REPLICATE": result.replicate}
+    adsl = pd.DataFrame(
+        {
+            **base,
+            "USUBJID": subj["USUBJID"],
+            "SUBJID": subj["SUBJID"],
+            "ARMCD": subj["ARMCD"],
+            "ARM": subj["ARM"],
+            "TRT01P": subj["REGIMEN"],
+            "TRT01A": subj["REGIMEN"],
+            "AGE": np.floor(scr.variables["age_years"][rows]).astype(np.int64),
+            "SEX": np.where(scr.variables["female"][rows] > 0.5, "F", "M"),
+            "STRATUM": result.stratum[rows],
+            "RANDFL": "Y",
+            "ITTFL": "Y",
+            "SAFFL": "Y",
+            "COMPLFL": np.where(decode == "COMPLETED", "Y", "N"),
+            "EOSSTT": np.where(decode == "COMPLETED", "COMPLETED", "DISCONTINUED"),
+            "DCSREAS": np.where(decode == "COMPLETED", "", decode),
+            "BASEVAS": fu.vas[rows, BASELINE],
+            "BASENRS": fu.nrs[rows, BASELINE],
+            "BASEODI": fu.odi[rows, BASELINE],
+            "CLBPDUR": scr.variables["clbp_duration_months"][rows],
+            "OPIOIDFL": np.where(scr.variables["opioid_use"][rows] > 0.5, "Y", "N"),
+            "RESCFL": np.where(fu.rescue_from[rows] < fu.n_columns, "Y", "N"),
+            "FINTFL": np.where(fu.intervention_at[rows] < fu.n_columns, "Y", "N"),
+        }
+    )
+    parts = []
+    for col, visit, visitnum in _visits(result):
+        if col == 0:
+            continue
+        seen = fu.attended[rows, col]
+        for code, (name, test, _unit) in _QS.items():
+            y = fu.measure(name)[rows]
+            aval, b = y[:, col], y[:, BASELINE]
+            keep = seen & np.isfinite(aval)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                pchg = np.where(b > 0, 100 * (aval - b) / b, np.nan)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "USUBJID": subj["USUBJID"].to_numpy()[keep],
+                        "ARM": subj["ARM"].to_numpy()[keep],
+                        "PARAMCD": code,
+                        "PARAM": test,
+                        "AVISIT": visit,
+                        "AVISITN": visitnum,
+                        "ADY": _study_day(np.full(keep.sum(), fu.visit_days[col]), visit=True),
+                        "AVAL": aval[keep],
+                        "BASE": b[keep],
+                        "CHG": (aval - b)[keep] if col != BASELINE else np.nan,
+                        "PCHG": pchg[keep] if col != BASELINE else np.nan,
+                        "ABLFL": "Y" if col == BASELINE else "",
+                        "ANL01FL": np.where(fu.rescue_from[rows][keep] > col, "Y", "N"),
+                    }
+                )
+            )
+    for e in p.endpoint:
+        if e.kind not in ("responder", "composite"):
+            continue
+        values = endpoint_values(p, e, fu)
+        v = values.value[rows]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "USUBJID": subj["USUBJID"],
+                    "ARM": subj["ARM"],
+                    "PARAMCD": e.name.upper()[:8],
+                    "PARAM": f"{e.kind}: {e.name}",
+                    "AVISIT": (e.visit or "").upper(),
+                    "AVISITN": np.nan,
+                    "ADY": np.nan,
+                    "AVAL": v,
+                    "AVALC": np.where(v > 0.5, "Y", "N"),
+                    "ANL01FL": "Y",
+                }
+            )
+        )
+    adqs = pd.concat(parts, ignore_index=True)
+    for k, v in reversed(base.items()):
+        adqs.insert(0, k, v)
+
+    ae = sdtm["ae"]
+    arm_of = dict(zip(subj["USUBJID"], subj["ARM"], strict=True))
+    adae = ae.drop(columns=["DOMAIN"]).assign(
+        ARM=[arm_of[u] for u in ae["USUBJID"]],
+        ASTDY=ae["AESTDY"],
+        TRTEMFL=np.where(ae["AESTDY"] >= 1, "Y", "N"),
+    )
+
+    tte = []
+    for e in p.endpoint:
+        if e.kind != "time_to_event":
+            continue
+        values = endpoint_values(p, e, fu)
+        keep = values.available[rows]
+        tte.append(
+            pd.DataFrame(
+                {
+                    "USUBJID": subj["USUBJID"].to_numpy()[keep],
+                    "ARM": subj["ARM"].to_numpy()[keep],
+                    "PARAMCD": e.name.upper()[:8],
+                    "PARAM": f"time to {e.event} (days)",
+                    "AVAL": values.value[rows][keep],
+                    "CNSR": (1 - values.event[rows][keep]).astype(np.int64),
+                    "EVNTDESC": np.where(values.event[rows][keep] > 0, e.event.upper(), ""),
+                }
+            )
+        )
+    cols = ["USUBJID", "ARM", "PARAMCD", "PARAM", "AVAL", "CNSR", "EVNTDESC"]
+    adtte = pd.concat(tte, ignore_index=True) if tte else pd.DataFrame(columns=cols)
+    for k, v in reversed(base.items()):
+        adtte.insert(0, k, v)
+    return {"adsl": adsl, "adqs": adqs, "adae": adae, "adtte": adtte}
+
+
+# ----------------------------------------------------------------------------- run files
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path, meta: dict) -> None:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.replace_schema_metadata({"disctwin": canonical_json(meta)})
+    pq.write_table(table, path, compression="zstd")
+
+
+def _screening_frame(result: TrialResult) -> pd.DataFrame:
+    s = result.screening
+    rows = [{"criterion": k, "failures": v} for k, v in s.failures.items()]
+    rows.append({"criterion": "screen failures (any criterion)", "failures": s.n_failed})
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "REPLICATE", result.replicate)
+    frame["n_screened"] = s.n_screened
+    frame["n_enrolled"] = s.n_enrolled
+    return frame
+
+
+def _write_replicate(result: TrialResult, root: Path, meta: dict) -> None:
+    final = root / f"r{result.replicate:05d}"
+    tmp = root / f".r{result.replicate:05d}.tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    (tmp / "sdtm").mkdir(parents=True)
+    (tmp / "adam").mkdir()
+    sdtm = sdtm_domains(result)
+    for name, frame in sdtm.items():
+        _write_parquet(frame, tmp / "sdtm" / f"{name}.parquet", meta)
+    for name, frame in adam_datasets(result, sdtm).items():
+        _write_parquet(frame, tmp / "adam" / f"{name}.parquet", meta)
+    _write_parquet(replicate_rows(result), tmp / "results.parquet", meta)
+    _write_parquet(_screening_frame(result), tmp / "screening.parquet", meta)
+    if result.sequential is not None:
+        looks = result.sequential.looks.assign(REPLICATE=result.replicate)
+        _write_parquet(looks, tmp / "looks.parquet", meta)
+    os.replace(tmp, final)
+
+
+def build_database(out: str | Path, replicates: int | None = None) -> Path:
+    """Gather every replicate's tables into ``OUT/trial.duckdb`` (one table per domain or
+    dataset, all replicates, plus ``results``, ``screening`` and ``looks``)."""
+    import duckdb
+
+    out = Path(out)
+    path = out / "trial.duckdb"
+    tmp = out / ".trial.duckdb.tmp"
+    if tmp.exists():
+        tmp.unlink()
+    con = duckdb.connect(str(tmp))
+    try:
+        tables = {n: f"r*/sdtm/{n}.parquet" for n in SDTM_DOMAINS}
+        tables |= {n: f"r*/adam/{n}.parquet" for n in ADAM_DATASETS}
+        tables |= {"results": "r*/results.parquet", "screening": "r*/screening.parquet"}
+        tables |= {"looks": "r*/looks.parquet"}
+        for name, pattern in tables.items():
+            files = [
+                f
+                for f in sorted((out / "replicates").glob(pattern))
+                if replicates is None
+                or int(f.relative_to(out / "replicates").parts[0][1:]) < replicates
+            ]
+            if not files:
+                continue
+            listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+            con.execute(
+                f"CREATE TABLE {name} AS SELECT * FROM read_parquet([{listing}], "
+                "union_by_name = true)"
+            )
+    finally:
+        con.close()
+    os.replace(tmp, path)
+    return path
+
+
+def write_run(
+    protocol: Protocol,
+    replicates: int,
+    seed: int,
+    out: str | Path,
+    *,
+    engine: Engine | None = None,
+    on_replicate: Callable[[int], None] | None = None,
+) -> dict:
+    """Run ``replicates`` trials and write the run directory::
+
+        OUT/run.json                          provenance (protocol, seed), timings
+        OUT/replicates/r00000/sdtm/*.parquet  DM, EX, AE, QS, MO, DS
+        OUT/replicates/r00000/adam/*.parquet  ADSL, ADQS, ADAE, ADTTE
+        OUT/replicates/r00000/results.parquet estimates, truth, decisions
+        OUT/replicates.parquet, .csv          every replicate's results
+        OUT/operating_characteristics.csv     power / type I error, bias, coverage, N
+        OUT/trial.duckdb                      every table, all replicates
+
+    A directory holding the same protocol and seed is resumed (replicates already written
+    are skipped; more replicates may be added); one holding a different run is refused.
+
+    Returns:
+        the manifest (also written as ``run.json``), with ``replicates_written`` and
+        ``replicates_skipped``.
+    """
+    engine = engine or Engine()
+    out = Path(out)
+    config = {
+        "protocol": protocol.model_dump(mode="json"),
+        "seed": int(seed),
+        "solver": {"rtol": engine.rtol, "atol": engine.atol, "max_steps": engine.max_steps},
+    }
+    meta = provenance(config)
+    manifest_path = out / "run.json"
+    if out.exists() and not out.is_dir():
+        raise ConfigError(Problem("--out", str(out), "a directory path (a file exists there)"))
+    if manifest_path.exists():
+        old = json.loads(manifest_path.read_text())
+        if canonical_json(old.get("provenance")) != canonical_json(meta):
+            raise ConfigError(
+                Problem(
+                    "--out",
+                    str(out),
+                    "an empty directory, or one holding a run of the same protocol and seed "
+                    "(to resume it); this one holds a different run",
+                )
+            )
+    elif out.exists() and any(out.iterdir()):
+        raise ConfigError(Problem("--out", str(out), "a new or empty directory"))
+    root = out / "replicates"
+    root.mkdir(parents=True, exist_ok=True)
+    manifest = {"provenance": meta, "environment": run_environment(), "complete": False}
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+
+    started = time.perf_counter()
+    written = skipped = 0
+    for r in range(replicates):
+        if (root / f"r{r:05d}").is_dir():
+            skipped += 1
+        else:
+            result = simulate_trial(protocol, replicate_seed(seed, r), replicate=r, engine=engine)
+            _write_replicate(result, root, meta)
+            written += 1
+        if on_replicate is not None:
+            on_replicate(r)
+    files = sorted(
+        f for f in root.glob("r*/results.parquet") if int(f.parent.name[1:]) < replicates
+    )
+    rows = pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
+    _write_parquet(rows, out / "replicates.parquet", meta)
+    rows.to_csv(out / "replicates.csv", index=False)
+    oc = operating_characteristics(rows)
+    oc.to_csv(out / "operating_characteristics.csv", index=False)
+    build_database(out, replicates)
+    manifest.update(
+        complete=True,
+        replicates=replicates,
+        replicates_written=written,
+        replicates_skipped=skipped,
+        seconds=time.perf_counter() - started,
+    )
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+    return manifest
