@@ -1,0 +1,146 @@
+"""Calibration: targets, cohort recruitment, cohort re-parametrisation, overlay sets, a
+reproducible smoke run through the CLI, and the calibrated default against the data."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from disctwin.cli import app
+from disctwin.errors import ConfigError
+from disctwin.inference.calibration import (
+    DISC_FITTED,
+    CalibrationSettings,
+    _VirtualCohort,
+    apply_fitted,
+    calibrate_natural_history,
+    calibration_targets,
+    costa_cohorts,
+    posterior_columns,
+)
+from disctwin.params import load_parameter_set, load_posterior, posterior_draw
+from disctwin.population import sample_population
+
+
+def test_targets_are_every_published_point_with_its_size():
+    targets = calibration_targets()
+    prevalence = [t for t in targets if t.kind == "prevalence"]
+    assert len(prevalence) == 24 and all(t.n > 0 for t in prevalence)
+    # Brinjikji 2015 Table 1 stratum sizes, as shipped: degeneration at 30 years, n = 604
+    deg30 = next(t for t in prevalence if t.quantity == "disc_degeneration" and t.x == 30)
+    assert (deg30.observed, deg30.n) == (52.0, 604.0)
+    costa12 = [t for t in targets if t.source == "Costa 2012"]
+    assert [t.observed for t in costa12] == [51, 33, 26, 23]
+    # 95% CI 44-59 at baseline -> SE (59 - 44) / 3.92
+    assert costa12[0].se == pytest.approx(15 / 3.919928, rel=1e-6)
+    costa09 = [t for t in targets if t.source == "Costa 2009"]
+    assert [(t.x, t.observed, t.n) for t in costa09] == [(9, 35, 406), (12, 42, 406)]
+
+
+def test_cohorts_are_recruited_the_way_the_studies_recruited():
+    W = 130
+    felt = np.zeros((3, W), bool)
+    # patient 0: episode from week 20 to 40 -> persistent presentation at weeks 26..33
+    felt[0, 20:41] = True
+    # patient 1: onset at week 10, pain until week 60, then pain-free -> chronic, recovered
+    # at week 61, i.e. 51 weeks after onset: by 12 months, not by 9
+    felt[1, 10:61] = True
+    # patient 2: onset at week 10, recovered at week 15 -> not chronic
+    felt[2, 10:15] = True
+    nrs = np.where(felt, 4, 0).astype(np.int8)
+    vas = np.where(felt, 40.0, 0.0)
+    c = costa_cohorts(felt, nrs, vas)
+    # an episode starting at week s is recruited as persistent at weeks s+6..s+12 (pain at
+    # every visit for 6 weeks, not for 13): patient 0 at 26..32, patient 1 at 16..22
+    assert len(c["persistent_vas"]) == 7 + 7
+    assert np.array_equal(c["persistent_vas"][:7, 3] > 0, np.zeros(7, bool))  # 0 ends at 40
+    # chronic (no pain-free month within 13 weeks of onset): patient 0 recovers 21 weeks after
+    # onset (by 9 months), patient 1 after 51 weeks (by 12 months only); patient 2 is not
+    assert np.array_equal(c["chronic_recovered"], [[True, True], [False, True]])
+
+
+def test_reparametrised_cohort_equals_a_freshly_sampled_population():
+    ps = load_parameter_set("uncalibrated")
+    values = [4e-4, 12000.0, 1.1e-5, 1.4, 8e-5, 1.0, 2e-3, 2.0]
+    cohort = _VirtualCohort(ps, DISC_FITTED, 17, np.arange(30))
+    new = apply_fitted(ps, posterior_columns(DISC_FITTED, values, ps))
+    fresh = sample_population(seed=17, parameter_set=new, patient_index=np.arange(30))
+    assert np.allclose(cohort.parameters(values), fresh.parameters, rtol=1e-12, atol=0)
+
+
+def test_overlay_set_and_posterior_draws(tmp_path):
+    (tmp_path / "post.csv").write_text(
+        "# test\ndraw,fissure_rate,fissure_rate.between_patient_cv\n0,1e-5,1.5\n1,2e-5,2.0\n"
+    )
+    (tmp_path / "set.toml").write_text(
+        '[set]\nname = "t"\nbase = "uncalibrated"\nposterior = "post.csv"\n'
+        '[[override]]\nname = "fissure_rate"\nvalue = 1.5e-5\nposterior_90_value = [1, 2]\n'
+    )
+    base = load_parameter_set("uncalibrated")
+    ps = load_parameter_set(tmp_path / "set.toml")
+    assert ps["fissure_rate"].value == 1.5e-5 and "calibrated in t" in ps["fissure_rate"].source
+    assert ps.names == base.names  # everything else flows through from the base
+    assert ps["herniation_rate"] == base["herniation_rate"]
+    assert len(load_posterior(tmp_path / "set.toml")) == 2
+    draw = posterior_draw(1, tmp_path / "set.toml")
+    assert draw["fissure_rate"].value == 2e-5 and draw["fissure_rate"].between_patient_cv == 2.0
+    with pytest.raises(ConfigError):
+        posterior_draw(5, tmp_path / "set.toml")
+    (tmp_path / "bad.toml").write_text(
+        '[set]\nname = "b"\nbase = "uncalibrated"\n'
+        '[[override]]\nname = "fisure_rate"\nvalue = 1.0\n'
+    )
+    with pytest.raises(ConfigError, match="fissure_rate"):
+        load_parameter_set(tmp_path / "bad.toml")
+
+
+TINY = dict(
+    n_disc_patients=40,
+    n_pain_patients=40,
+    optimiser_evaluations=3,
+    disc_walkers=16,
+    disc_steps=2,
+    pain_walkers=6,
+    pain_steps=2,
+    n_posterior=4,
+    n_predictive=2,
+)
+
+
+def test_quick_cli_run_writes_a_loadable_set_and_is_reproducible(tmp_path, monkeypatch):
+    import disctwin.inference.calibration as calibration
+
+    monkeypatch.setattr(
+        calibration.CalibrationSettings,
+        "quick",
+        classmethod(lambda cls, seed: cls(seed=seed, **TINY)),
+    )
+    out = tmp_path / "cal"
+    result = CliRunner().invoke(
+        app, ["calibrate", "natural-history", "--seed", "5", "--quick", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("report.md", "fit.csv", "posterior.parquet", "fit_brinjikji.png", "fit_costa.png"):
+        assert (out / name).is_file(), name
+    report = (out / "report.md").read_text()
+    assert "| Brinjikji 2015 | disc_degeneration | 50 y | 80 |" in report
+    ps = load_parameter_set(out / "calibrated-2026.11.toml")
+    assert ps.name == "disctwin-calibrated-2026.11"
+    with (out / "posterior.csv").open() as fh:
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    again = calibrate_natural_history(CalibrationSettings(seed=5, **TINY))
+    cli_values = np.array([[float(r[k]) for k in again.median_columns] for r in rows])
+    mine = np.array([[c[k] for k in again.median_columns] for c in again.columns])
+    assert np.array_equal(cli_values, mine)  # same seed, same posterior
+    other = calibrate_natural_history(CalibrationSettings(seed=6, **TINY))
+    assert not np.array_equal(other.posterior, again.posterior)
+
+
+def test_bad_cli_input_is_one_message():
+    result = CliRunner().invoke(
+        app, ["calibrate", "natural-history", "--seed", "-1", "--quick", "--out", "x"]
+    )
+    assert result.exit_code == 2 and "--seed" in result.output
