@@ -173,6 +173,17 @@ def test_mmrm_compound_symmetry_with_missing_data_matches_statsmodels_mixedlm(rn
     name = "C(visit)[52]:treated"
     assert est.estimate == pytest.approx(ref.fe_params[name], rel=1e-4)
     assert est.se == pytest.approx(ref.bse_fe[name], rel=1e-3)
+    # visit labels as an ordered categorical: same fit
+    labelled = data.assign(
+        visit=pd.Categorical(
+            "week " + data.visit.astype(str),
+            categories=[f"week {w}" for w in (4, 12, 26, 52)],
+            ordered=True,
+        )
+    )
+    same = mmrm(labelled, covariance="compound_symmetry", df="residual")
+    assert same.estimate == pytest.approx(est.estimate, rel=1e-6)
+    assert "week 52" in same.name
     # the unstructured fit nests compound symmetry: its REML likelihood cannot be lower
     un = mmrm(data)
     assert un.details["minus2_reml_loglik"] <= est.details["minus2_reml_loglik"] + 1e-6

@@ -802,7 +802,8 @@ def mmrm(
     Args:
         frame: long data: one row per subject and visit.
         subject, visit, treated, baseline, response: column names; ``treated`` and
-            ``baseline`` must be constant within a subject.
+            ``baseline`` must be constant within a subject. Visits are ordered by their
+            values (numbers, e.g. weeks) or by the categories of an ordered Categorical.
         at_visit: the visit whose treatment difference is returned.
         covariance: ``unstructured``, ``compound_symmetry`` or ``ar1``.
         df: ``satterthwaite`` or ``residual``.
@@ -853,7 +854,12 @@ def mmrm(
     _raise(problems)
 
     data = frame[[subject, visit, treated, baseline, response]].copy()
-    visits = sorted(data[visit].dropna().unique().tolist())
+    present = set(data[visit].dropna().unique().tolist())
+    if isinstance(data[visit].dtype, pd.CategoricalDtype) and data[visit].cat.ordered:
+        visits = [v for v in data[visit].cat.categories if v in present]
+        data[visit] = data[visit].astype(object)
+    else:
+        visits = sorted(present)
     if at_visit is None:
         at_visit = visits[-1] if visits else None
     elif at_visit not in visits:
