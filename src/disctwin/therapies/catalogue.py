@@ -136,6 +136,7 @@ class Needle(_Frozen):
     injury_half_ratio: Quantity
     injury_hill: Quantity
     annulus_injury_max: Quantity
+    nucleus_cell_loss_max: Quantity
     nucleus_loss_max: Quantity
 
     def injury(self, gauge: int) -> float:

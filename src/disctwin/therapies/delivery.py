@@ -3,7 +3,8 @@
 A payload dose (viral gene transfer, RNAi, CRISPR) does, at its dosing time:
 
 1. **needle injury** (intradiscal): the annulus is moved ``annulus_injury_max x injury`` of
-   the way to full damage and the NP loses ``nucleus_loss_max x injury`` of its proteoglycan,
+   the way to full damage, and the NP loses ``nucleus_cell_loss_max x injury`` of its viable
+   cells and ``nucleus_loss_max x injury`` of its proteoglycan,
    with ``injury`` a steep function of needle outer diameter / disc height
    (:meth:`~disctwin.therapies.catalogue.Needle.injury`, Elliott 2008);
 2. **slot parameters**: the route's clearance, the vector's (or edit's) onset, loss and
@@ -206,6 +207,15 @@ def needle_effects(s: LevelSettings, ctx: DoseContext) -> list[Effect]:
                 "annular_damage",
                 level,
                 needle.annulus_injury_max.value * injury,
+                m,
+            )
+        )
+        out.append(
+            Effect(
+                "state_multiply",
+                "viable_cells",
+                level,
+                1 - needle.nucleus_cell_loss_max.value * injury,
                 m,
             )
         )

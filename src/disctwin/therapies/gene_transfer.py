@@ -29,6 +29,7 @@ _STATES = (
     "drg_transduced",
     "drg_expression",
     "annular_damage",
+    "viable_cells",
     "proteoglycan",
 )
 _SLOTS = (

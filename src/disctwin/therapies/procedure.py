@@ -29,7 +29,7 @@ class Procedure(AbstractTherapy):
 
     modality = "procedure"
     Settings = ProcedureSettings
-    states = ("annular_damage", "proteoglycan")
+    states = ("annular_damage", "viable_cells", "proteoglycan")
     parameters = ()
 
     def effects(self, settings, ctx):

@@ -1,0 +1,179 @@
+"""Regimen files: examples load, bad input gives one clear error naming field and value,
+round trips hold, adverse events occur at their stated rates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from disctwin.errors import ConfigError
+from disctwin.therapies import (
+    BUILTIN_REGIMENS,
+    THERAPIES,
+    catalogue,
+    dump_regimen,
+    load_regimen,
+    parse_regimen,
+)
+from disctwin.therapies.base import DoseContext
+from disctwin.therapies.delivery import PayloadSettings, procedure_hazards
+from disctwin.therapies.harms import draw_adverse_events
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "regimens").glob("*.toml"))
+
+
+def test_there_is_an_example_for_every_modality_and_payload():
+    regimens = [load_regimen(p) for p in EXAMPLES]
+    modalities = {d.modality for r in regimens for d in r.doses}
+    payloads = {p for r in regimens for d in r.doses for p in getattr(d, "payload", ())}
+    assert modalities | {"procedure"} == set(THERAPIES)
+    assert payloads == set(catalogue().payloads)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_regimen_loads_and_cites_its_basis(path):
+    regimen = load_regimen(path)
+    assert regimen.doses and regimen.basis
+    assert path.read_text().startswith("# Basis:")
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN_REGIMENS))
+def test_builtin_regimens_load(name):
+    assert load_regimen(name).name == name
+
+
+def _one(dose: dict) -> dict:
+    return {"regimen": {"name": "x"}, "dose": [dose]}
+
+
+GOOD = {
+    "modality": "gene_therapy",
+    "vector": "aav2",
+    "payload": ["tgfb1"],
+    "route": "intradiscal",
+    "dose": 1e12,
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "fragment"),
+    [
+        ({"modality": "gene_therapi"}, "dose[0].modality", "gene_therapy"),
+        ({"vector": "aav99"}, "dose[0].vector", "aav9"),
+        ({"payload": ["tgfb7"]}, "dose[0].payload", "tgfb1"),
+        ({"payload": ["pomc"]}, "dose[0].route", "drg"),
+        ({"payload": ["rnai_mmp3"]}, "dose[0].payload", "secreted"),
+        ({"levels": ["L4/L5"]}, "dose[0].levels", "L4/5"),
+        ({"needle_gauge": 19}, "dose[0].needle_gauge", "gauge"),
+        ({"dose": -1.0}, "dose[0].dose", "greater than 0"),
+        ({"dose_unit": "pfu"}, "dose[0].dose_unit", "vg"),
+        ({"genome": "self_complementary", "vector": "ad5"}, "dose[0].genome", "AAV"),
+        ({"route": "intravenous"}, "dose[0].route", "intradiscal"),
+        ({"doze": 1e12}, "dose[0].doze", "dose"),
+        ({"day": -3}, "dose[0].day", "greater than or equal to 0"),
+    ],
+)
+def test_bad_dose_fields_give_one_clear_error(change, field, fragment):
+    with pytest.raises(ConfigError) as err:
+        parse_regimen(_one({**GOOD, **change}))
+    problems = err.value.problems
+    assert any(p.field.endswith(field) for p in problems), problems
+    assert fragment in str(err.value)
+
+
+def test_every_problem_is_reported_at_once():
+    data = {"regimen": {"name": "x"}, "dose": [{**GOOD, "vector": "aav99"}, {**GOOD, "dose": 0}]}
+    with pytest.raises(ConfigError) as err:
+        parse_regimen(data)
+    assert len(err.value.problems) == 2
+
+
+def test_missing_regimen_file_names_the_builtins(tmp_path):
+    with pytest.raises(ConfigError, match="saline_intradiscal"):
+        load_regimen(tmp_path / "nope.toml")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    vector=st.sampled_from(["aav2", "aav5", "aav6", "aav8", "aav9"]),
+    payload=st.lists(
+        st.sampled_from(["tgfb1", "sox9", "gdf5", "bmp2", "bmp7", "col2a1", "timp1", "il1rn"]),
+        min_size=1,
+        max_size=3,
+        unique=True,
+    ),
+    dose=st.floats(1e9, 1e14),
+    day=st.floats(0, 1000),
+    gauge=st.sampled_from(sorted(catalogue().needle.outer_diameter_mm)),
+    levels=st.lists(
+        st.sampled_from(["L1/2", "L2/3", "L3/4", "L4/5", "L5/S1"]),
+        min_size=1,
+        max_size=5,
+        unique=True,
+    ),
+)
+def test_regimens_round_trip_through_toml(
+    tmp_path_factory, vector, payload, dose, day, gauge, levels
+):
+    dose_table = {
+        **GOOD,
+        "vector": vector,
+        "payload": payload,
+        "dose": dose,
+        "day": day,
+        "needle_gauge": gauge,
+        "levels": levels,
+    }
+    regimen = parse_regimen(_one(dose_table))
+    path = tmp_path_factory.mktemp("r") / "r.toml"
+    path.write_text(dump_regimen(regimen))
+    assert load_regimen(path) == regimen
+
+
+def test_adverse_events_occur_at_their_stated_rates():
+    # post-dural-puncture headache: 4.2% per lumbar puncture (Arevalo-Rodriguez 2017)
+    n = 4000
+    idx = np.arange(n)
+    settings_ = PayloadSettings(
+        modality="crispr",
+        vector="aav9",
+        payload=("scn9a_repressor",),
+        route="intrathecal",
+        dose=1e12,
+    )
+    ctx = DoseContext(
+        seed=3, patient_index=idx, dose_index=0, target_levels=np.zeros((n, 5), dtype=bool)
+    )
+    table = draw_adverse_events(procedure_hazards(settings_, ctx), 3, idx, 0, 0.0).to_pandas()
+    pdph = table[table.term == "post_dural_puncture_headache"]
+    p = 0.042
+    assert abs(len(pdph) / n - p) < 4 * np.sqrt(p * (1 - p) / n)
+    assert 0.8 < pdph.day.median() / 1.5 < 1.25  # log-normal onset around its median
+    assert pdph.severity.between(1, 5).all()
+    assert (pdph.serious == (pdph.severity >= 3)).all()
+
+
+def test_discitis_is_per_disc_and_cut_by_antibiotic_prophylaxis():
+    n = 3000
+    idx = np.arange(n)
+    levels = np.ones((n, 5), dtype=bool)
+    ctx = DoseContext(seed=5, patient_index=idx, dose_index=0, target_levels=levels)
+    rates = {}
+    for antibiotics in (False, True):
+        s = PayloadSettings(
+            modality="gene_therapy",
+            vector="aav2",
+            payload=("tgfb1",),
+            route="intradiscal",
+            dose=1e12,
+            antibiotics=antibiotics,
+        )
+        hz = [h for h in procedure_hazards(s, ctx) if h.term == "discitis"]
+        assert hz[0].exposures.tolist() == [5] * n  # five discs punctured
+        rates[antibiotics] = hz[0].probability[0]
+    assert rates[False] == pytest.approx(0.00094)  # Willems 2004: 12 / 12,770 discs
+    assert rates[True] < rates[False]
