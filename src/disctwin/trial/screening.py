@@ -9,10 +9,11 @@ how many candidates are screened at once, and candidates are screened in index o
 the target is enrolled (or ``population.max_screened`` is reached).
 
 Chronic-pain duration is read from the simulated history: the number of whole months,
-looking back monthly from the screening visit, for which the noise-free expected pain has
-stayed at or above the model's ``chronic_pain_threshold`` (capped at ``history_lookback``).
-Prior conservative care, interventions, surgery and opioid use are drawn given that
-duration and the pain (parameters in ``trial/data/history.toml``, each with its source).
+looking back from the screening visit (monthly for two years, then quarterly), for which
+the noise-free expected pain has stayed at or above the model's ``chronic_pain_threshold``
+(capped at ``history_lookback``). Prior conservative care, interventions, surgery and
+opioid use are drawn given that duration and the pain (parameters in
+``trial/data/history.toml``, each with its source).
 
 Every patient is measured at screening with the noise it will have at that visit in the
 whole trial: the noise of a visit depends only on the patient, the trial seed and the
@@ -197,6 +198,16 @@ def _eligibility(protocol: Protocol, variables, disc) -> tuple[np.ndarray, np.nd
     return fails, ~fails.any(axis=1)
 
 
+def history_grid_months(lookback_years: float) -> np.ndarray:
+    """Months before screening at which the pain history is read, oldest first, ending at
+    0 (the screening visit): monthly for the last two years, then quarterly (durations
+    beyond two years are resolved to three months, finer than any eligibility cut needs)."""
+    total = round(lookback_years * 12)
+    recent = np.arange(0, min(24, total + 1))
+    older = np.arange(24, total + 1, 3)
+    return np.concatenate([recent, older])[::-1].astype(float)
+
+
 def _screening_uniforms(seed: int, index: np.ndarray) -> np.ndarray:
     out = np.empty((len(index), _N_SCREENING_DRAWS))
     for row, i in enumerate(index):
@@ -205,16 +216,22 @@ def _screening_uniforms(seed: int, index: np.ndarray) -> np.ndarray:
 
 
 def _history(
-    pain_history: np.ndarray, threshold: float, u: np.ndarray, expected_pain: np.ndarray
+    pain_history: np.ndarray,
+    months_grid: np.ndarray,
+    threshold: float,
+    u: np.ndarray,
+    expected_pain: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Chronic-pain duration from the monthly history (n, K: oldest first, the last column
-    the screening visit) and the prior-treatment variables drawn given it."""
+    """Chronic-pain duration from the pain history at ``months_grid`` (n, K: oldest first,
+    the last column the screening visit) and the prior-treatment variables drawn given it."""
     hp = history_parameters()
     above = pain_history >= threshold
     # months of continuous pain ending at screening: trailing run of True
     below_rev = ~above[:, ::-1]
     run = np.where(below_rev.any(axis=1), below_rev.argmax(axis=1), above.shape[1])
-    months = np.maximum(run - 1, 0).astype(float)  # the screening column itself is month 0
+    # run = number of trailing grid points in pain; the last of them lies run-1 steps back
+    months_back = months_grid[::-1]  # 0 at screening
+    months = np.where(run > 0, months_back[np.maximum(run - 1, 0)], 0.0).astype(float)
     days = months * _DAYS_PER_MONTH
     had_care = u[:, _U_CARE] < hp["conservative_care_probability"].value
     fmin = hp["conservative_care_min_fraction"].value
@@ -253,12 +270,12 @@ def _screen_block(protocol: Protocol, seed: int, index: np.ndarray, engine: Engi
     age_days = (lo + (hi - lo) * u[:, _U_AGE]) * DAYS_PER_YEAR
 
     hp = history_parameters()
-    k = round(hp["history_lookback"].value * 12)
+    grid = history_grid_months(hp["history_lookback"].value)
     t0 = START_AGE_YEARS * DAYS_PER_YEAR
-    back = age_days[:, None] - _DAYS_PER_MONTH * np.arange(k, -1, -1)[None, :]  # (n, k+1)
+    back = age_days[:, None] - _DAYS_PER_MONTH * grid[None, :]  # (n, k), oldest first
     before_start = back <= t0
     # months before age 10 are pain-free by construction; keep times ascending and > t0
-    back = np.where(before_start, t0 + 1e-6 * (1 + np.arange(k + 1))[None, :], back)
+    back = np.where(before_start, t0 + 1e-6 * (1 + np.arange(len(grid)))[None, :], back)
     model = compiled_model(pop.layout)
     states, status, _ = model.solve(
         t0,
@@ -288,7 +305,7 @@ def _screen_block(protocol: Protocol, seed: int, index: np.ndarray, engine: Engi
     variables.update(pop.covariates)
     for name in ("nrs", "vas", "odi", "chronic_pain"):
         variables[name] = measured.patient[name][:, 0].astype(float)
-    variables.update(_history(pain_history, ps["chronic_pain_threshold"].value, u, expected))
+    variables.update(_history(pain_history, grid, ps["chronic_pain_threshold"].value, u, expected))
     disc = {name: measured.disc[name][:, 0].astype(float) for name in DISC_VARIABLES}
     # a failed integration is a status, not a crash: such candidates are never eligible
     variables["solver_ok"] = ok.astype(float)
