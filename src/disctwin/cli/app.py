@@ -59,8 +59,8 @@ def _from_pydantic(err: ValidationError, names: dict[str, str]) -> ConfigError:
     return ConfigError(problems)
 
 
-def parse_ages(text: str) -> list[float]:
-    """Parse ``START:STOP:STEP`` (inclusive) or a comma-separated list of ages in years."""
+def parse_ages(text: str, field: str = "--ages") -> list[float]:
+    """Parse ``START:STOP:STEP`` (inclusive) or a comma-separated list of numbers."""
     allowed = "START:STOP:STEP (e.g. 20:80:10) or a comma-separated list (e.g. 20,35,50)"
     try:
         if ":" in text:
@@ -74,7 +74,7 @@ def parse_ages(text: str) -> list[float]:
             return [start + i * step for i in range(n)]
         return [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise ConfigError(Problem("--ages", text, allowed)) from None
+        raise ConfigError(Problem(field, text, allowed)) from None
 
 
 @app.command()
@@ -96,17 +96,42 @@ def simulate(
     ] = 2000,
     threads: Annotated[int | None, typer.Option(help="Threads (default: all cores).")] = None,
     rtol: Annotated[float, typer.Option(help="Solver relative tolerance.")] = 1e-6,
+    regimen: Annotated[
+        str | None,
+        typer.Option(
+            help="Regimen TOML (or built-in name): simulate treated and untreated twins and "
+            "report their difference in every observable."
+        ),
+    ] = None,
+    treatment_age: Annotated[
+        float, typer.Option(help="With --regimen: age (years) at the regimen's day 0.")
+    ] = 45.0,
+    follow_up: Annotated[
+        str, typer.Option(help="With --regimen: days after day 0 to record (list).")
+    ] = "0,30,90,180,365,730",
+    region: Annotated[
+        str, typer.Option(help="With --regimen: antibody seroprevalence region.")
+    ] = "us",
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Simulate a virtual population from age 10 and write per-disc, per-patient Parquet.
 
     Prints the per-person prevalence of each MRI finding by age beside Brinjikji 2015.
+    With --regimen, every patient is treated at --treatment-age and its treated and untreated
+    twins (same random streams) are recorded at the --follow-up days; the mean difference of
+    every observable is printed and written to differences.csv.
     """
     from disctwin.engine import Engine, PopulationSpec
     from disctwin.engine.engine import validate_ages
     from disctwin.io.simulation import run_simulation
 
-    age_list = validate_ages(parse_ages(ages), field="--ages").tolist()
+    if regimen is not None:
+        from disctwin.therapies import load_regimen
+
+        loaded = load_regimen(regimen)
+        days = parse_ages(follow_up, field="--follow-up")
+    else:
+        age_list = validate_ages(parse_ages(ages), field="--ages").tolist()
     try:
         spec = PopulationSpec(
             n_patients=n_patients,
@@ -136,10 +161,62 @@ def simulate(
     )
     with progress:
         task = progress.add_task("simulate", total=n_patients)
-        run = run_simulation(
-            spec, age_list, out, engine=engine, on_progress=lambda k: progress.advance(task, k)
-        )
-    _print_simulation(run, age_list)
+        if regimen is not None:
+            from disctwin.io.treatment import run_treatment
+
+            run = run_treatment(
+                spec,
+                loaded,
+                treatment_age,
+                days,
+                out,
+                engine=engine,
+                region=region,
+                on_progress=lambda k: progress.advance(task, k),
+            )
+        else:
+            run = run_simulation(
+                spec, age_list, out, engine=engine, on_progress=lambda k: progress.advance(task, k)
+            )
+    if regimen is not None:
+        _print_treatment(run, loaded)
+    else:
+        _print_simulation(run, age_list)
+
+
+def _print_treatment(run, regimen) -> None:
+    console.print(
+        f"[bold]{escape(regimen.name)}[/bold]: {run.n_patients} patients, treated and "
+        f"untreated twins, in {run.seconds:.1f} s; {run.adverse_events} adverse events "
+        f"(see adverse_events/); solver status {run.status_counts['treated']}"
+    )
+    shown = {
+        ("pain_latent", "patient"),
+        ("vas", "patient"),
+        ("odi", "patient"),
+        ("t2_relative", "L4/5"),
+        ("disc_height_index", "L4/5"),
+        ("proteoglycan_synthesis", "L4/5"),
+        ("transgene_activity", "L4/5"),
+    }
+    table = Table(title="Treated - untreated (mean, SE) by day after day 0")
+    days = sorted({r["day"] for r in run.differences})
+    table.add_column("observable")
+    for d in days:
+        table.add_column(f"day {d:g}", justify="right")
+    by_key: dict[tuple, dict[float, dict]] = {}
+    for r in run.differences:
+        by_key.setdefault((r["observable"], r["level"]), {})[r["day"]] = r
+    for key in sorted(by_key, key=lambda k: (k[1] != "patient", k)):
+        if key not in shown:
+            continue
+        cells = [
+            f"{by_key[key][d]['difference_mean']:+.3g} ± {by_key[key][d]['difference_se']:.2g}"
+            for d in days
+        ]
+        table.add_row(f"{key[0]} ({key[1]})", *cells)
+    console.print(table)
+    console.print(f"every observable: {run.out_dir / 'differences.csv'}")
 
 
 def _print_simulation(run, age_list) -> None:

@@ -1,0 +1,293 @@
+"""Run a regimen on a population: treated and untreated twins to Parquet, with their difference.
+
+Output directory layout::
+
+    OUT/run.json                      manifest: provenance (config, regimen, seed), progress
+    OUT/patients/part-00000.parquet   one row per patient x follow-up time x twin
+    OUT/discs/part-00000.parquet      one row per patient x follow-up time x level x twin
+    OUT/adverse_events/part-00000.parquet   adverse events of the treated twins
+    OUT/differences.csv               mean treated, untreated and treated - untreated of every
+                                      observable at every follow-up time (and per level)
+
+Every patient is treated at ``treatment_age`` (day 0 of the regimen) and observed at the
+follow-up days. Both twins share the patient's parameters and random streams, measurement
+noise included, so their difference is the treatment effect. Parts are written atomically and
+skipped when a killed run is started again (see :mod:`disctwin.io.simulation`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from disctwin.engine.engine import STATUS_NAMES, Engine, PopulationSpec
+from disctwin.errors import ConfigError, Problem
+from disctwin.io.provenance import canonical_json, provenance, run_environment
+from disctwin.io.simulation import PART_PATIENTS, _write_atomic
+from disctwin.model import LEVELS, N_LEVELS
+from disctwin.model.observables import measure
+from disctwin.therapies import Regimen, simulate_twins
+from disctwin.units import DAYS_PER_YEAR
+
+__all__ = ["TreatmentRun", "run_treatment"]
+
+#: Patient-level columns written (true and measured) and summarised.
+PATIENT_COLUMNS = (
+    "pain_latent",
+    "pain_reported_mean",
+    "nrs",
+    "vas",
+    "odi",
+    "nav17_relative_expression",
+    "transgenic_opioid_tone",
+)
+#: Disc-level columns.
+DISC_COLUMNS = (
+    "t2_relative",
+    "disc_height_index",
+    "pfirrmann_grade",
+    "disc_degeneration",
+    "disc_protrusion",
+    "annular_fissure",
+    "proteoglycan_synthesis",
+    "transgene_activity",
+    "adamts_relative_expression",
+    "mmp_relative_expression",
+    "inflammation",
+    "disc_nociceptive_input",
+)
+
+
+@dataclass(frozen=True)
+class TreatmentRun:
+    """What :func:`run_treatment` did."""
+
+    out_dir: Path
+    n_patients: int
+    status_counts: dict[str, dict[str, int]]
+    adverse_events: int
+    seconds: float
+    differences: list[dict]
+
+
+def _validate_days(days: Sequence[float]) -> np.ndarray:
+    d = np.asarray(list(days), dtype=float)
+    if d.ndim != 1 or d.size == 0 or not np.all(np.isfinite(d)) or np.any(np.diff(d) <= 0):
+        raise ConfigError(
+            Problem("follow_up_days", list(days), "a non-empty list of increasing days")
+        )
+    if d.min() < -3650 or d.max() > 36_525:
+        raise ConfigError(Problem("follow_up_days", list(days), "days between -3650 and 36525"))
+    return d
+
+
+def _twin_tables(twins, twin: str, seed: int, days: np.ndarray) -> tuple[pa.Table, pa.Table]:
+    pop = twins.population
+    n, m = twins.ages_days.shape
+    disc_true, patient_true = twins.true_observables(twin)
+    measured = measure(
+        disc_true,
+        patient_true,
+        pop.parameter_set,
+        seed,
+        pop.patient_index,
+        times_days=twins.ages_days,
+    )
+    status = twins.status_treated if twin == "treated" else twins.status_untreated
+    failed = np.repeat(status != 0, m)
+    mask = failed if failed.any() else None
+    pat = {
+        "patient_index": pa.array(np.repeat(pop.patient_index, m)),
+        "twin": pa.array([twin] * (n * m)).dictionary_encode(),
+        "day": pa.array(np.tile(days, n)),
+        "age_years": pa.array(twins.ages_days.reshape(-1) / DAYS_PER_YEAR),
+        "status": pa.array(np.repeat([STATUS_NAMES[int(s)] for s in status], m)),
+    }
+    for name in PATIENT_COLUMNS:
+        values = measured.patient[name] if name in measured.patient else patient_true[name]
+        pat[name] = pa.array(np.asarray(values).reshape(-1), mask=mask)
+    failed_d = np.repeat(status != 0, m * N_LEVELS)
+    mask_d = failed_d if failed_d.any() else None
+    disc = {
+        "patient_index": pa.array(np.repeat(pop.patient_index, m * N_LEVELS)),
+        "twin": pa.array([twin] * (n * m * N_LEVELS)).dictionary_encode(),
+        "day": pa.array(np.tile(np.repeat(days, N_LEVELS), n)),
+        "level": pa.array(np.tile(np.array(LEVELS), n * m)).dictionary_encode(),
+    }
+    for name in DISC_COLUMNS:
+        values = measured.disc[name] if name in measured.disc else disc_true[name]
+        disc[name] = pa.array(np.asarray(values).reshape(-1), mask=mask_d)
+    return pa.table(pat), pa.table(disc)
+
+
+def run_treatment(
+    spec: PopulationSpec,
+    regimen: Regimen,
+    treatment_age_years: float,
+    follow_up_days: Sequence[float],
+    out_dir: str | Path,
+    *,
+    engine: Engine | None = None,
+    region: str = "us",
+    on_progress: Callable[[int], None] | None = None,
+    part_size: int = PART_PATIENTS,
+) -> TreatmentRun:
+    """Simulate the twins of ``spec``'s patients under ``regimen`` and write ``out_dir``.
+
+    Raises:
+        ConfigError: invalid inputs, or ``out_dir`` holding a different run (nothing is
+            written before every input is validated).
+    """
+    engine = engine or Engine()
+    days = _validate_days(follow_up_days)
+    if not 18.0 <= treatment_age_years <= 95.0:
+        raise ConfigError(Problem("treatment_age", treatment_age_years, "18 to 95 years"))
+    ages = treatment_age_years * DAYS_PER_YEAR + days
+    if ages.min() < 10 * DAYS_PER_YEAR or ages.max() > 100 * DAYS_PER_YEAR:
+        raise ConfigError(
+            Problem("follow_up_days", days.tolist(), "follow-up within ages 10 to 100")
+        )
+    spec.parameter_set()
+    out = Path(out_dir)
+    config = {
+        "population": spec.model_dump(),
+        "regimen": regimen.to_dict(),
+        "treatment_age_years": treatment_age_years,
+        "follow_up_days": days.tolist(),
+        "region": region,
+        "solver": {"rtol": engine.rtol, "atol": engine.atol, "max_steps": engine.max_steps},
+        "parameter_set": spec.parameter_set().name,
+        "parameter_digest": spec.parameter_set().digest(),
+        "part_patients": part_size,
+    }
+    meta = provenance(config)
+    manifest_path = out / "run.json"
+    if out.exists() and not out.is_dir():
+        raise ConfigError(Problem("out", str(out), "a directory path (a file exists there)"))
+    if manifest_path.exists():
+        old = json.loads(manifest_path.read_text())
+        if canonical_json(old.get("provenance")) != canonical_json(meta):
+            raise ConfigError(
+                Problem("out", str(out), "an empty directory, or one holding this same run")
+            )
+    elif out.exists() and any(out.iterdir()):
+        raise ConfigError(Problem("out", str(out), "a new or empty directory"))
+    for sub in ("patients", "discs", "adverse_events"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    manifest = {"provenance": meta, "environment": run_environment(), "complete": False}
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+
+    started = time.perf_counter()
+    n_parts = -(-spec.n_patients // part_size)
+    for part in range(n_parts):
+        lo, hi = part * part_size, min(spec.n_patients, (part + 1) * part_size)
+        paths = [
+            out / sub / f"part-{part:05d}.parquet"
+            for sub in ("patients", "discs", "adverse_events")
+        ]
+        if all(p.exists() for p in paths):
+            if on_progress:
+                on_progress(hi - lo)
+            continue
+        # twin-major order within a part, so files do not depend on the chunk size
+        pats: dict[str, list] = {"treated": [], "untreated": []}
+        discs: dict[str, list] = {"treated": [], "untreated": []}
+        aes = []
+        for c_lo in range(lo, hi, engine.chunk_size):
+            c_hi = min(hi, c_lo + engine.chunk_size)
+            pop = spec.sample(c_lo, c_hi)
+            twins = simulate_twins(
+                pop,
+                regimen,
+                np.full(len(pop), ages[0] - days[0]),
+                np.broadcast_to(ages, (len(pop), len(ages))),
+                engine=engine,
+                region=region,
+            )
+            for twin in ("treated", "untreated"):
+                p, d = _twin_tables(twins, twin, spec.seed, days)
+                pats[twin].append(p)
+                discs[twin].append(d)
+            aes.append(twins.adverse_events)
+            if on_progress:
+                on_progress(len(pop))
+        for table, path in zip(
+            (
+                pa.concat_tables(pats["treated"] + pats["untreated"]),
+                pa.concat_tables(discs["treated"] + discs["untreated"]),
+                pa.concat_tables(aes),
+            ),
+            paths,
+            strict=True,
+        ):
+            _write_atomic(table.combine_chunks(), path, meta)
+
+    differences = _differences(out, days)
+    _write_csv(differences, out / "differences.csv")
+    patients = pq.read_table(out / "patients", columns=["twin", "day", "status"])
+    first = patients.filter(pa.compute.equal(patients.column("day"), days[0]))
+    counts = {}
+    for twin in ("treated", "untreated"):
+        sel = first.filter(pa.compute.equal(first.column("twin").cast(pa.string()), twin))
+        status = sel.column("status").to_pylist()
+        counts[twin] = {name: status.count(name) for name in STATUS_NAMES.values()}
+    n_ae = pq.read_table(out / "adverse_events").num_rows
+    seconds = time.perf_counter() - started
+    manifest.update(complete=True, status_counts=counts, adverse_events=n_ae, seconds=seconds)
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+    return TreatmentRun(out, spec.n_patients, counts, n_ae, seconds, differences)
+
+
+def _differences(out: Path, days: np.ndarray) -> list[dict]:
+    """Mean of each observable per twin and follow-up day, and the mean paired difference."""
+    rows = []
+    patients = pq.read_table(out / "patients").to_pandas()
+    discs = pq.read_table(out / "discs").to_pandas()
+    for frame, columns, by_level in (
+        (patients, PATIENT_COLUMNS, False),
+        (discs, DISC_COLUMNS, True),
+    ):
+        keys = ["patient_index", "day", "level"] if by_level else ["patient_index", "day"]
+        treated = frame[frame.twin == "treated"].set_index(keys).sort_index()
+        untreated = frame[frame.twin == "untreated"].set_index(keys).sort_index()
+        for name in columns:
+            diff = treated[name].astype(float) - untreated[name].astype(float)
+            group = ["day", "level"] if by_level else ["day"]
+            t_mean = treated[name].astype(float).groupby(level=group, observed=True).mean()
+            u_mean = untreated[name].astype(float).groupby(level=group, observed=True).mean()
+            d_mean = diff.groupby(level=group, observed=True).mean()
+            d_sd = diff.groupby(level=group, observed=True).std(ddof=1)
+            count = diff.groupby(level=group, observed=True).count()
+            for key in d_mean.index:
+                day, level = key if by_level else (key, "patient")
+                rows.append(
+                    {
+                        "observable": name,
+                        "level": level,
+                        "day": float(day),
+                        "treated_mean": float(t_mean[key]),
+                        "untreated_mean": float(u_mean[key]),
+                        "difference_mean": float(d_mean[key]),
+                        "difference_se": float(d_sd[key] / np.sqrt(count[key]))
+                        if count[key] > 1
+                        else float("nan"),
+                        "n": int(count[key]),
+                    }
+                )
+    return rows
+
+
+def _write_csv(rows: list[dict], path: Path) -> None:
+    import csv
+
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
