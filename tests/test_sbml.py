@@ -97,3 +97,44 @@ def test_default_vector_is_the_parameter_set_at_reference_covariates():
     assert vec[pop.layout.slot("smoker")] == 0.0
     doc = build_document(load_parameter_set(), pop.layout, vec)
     assert consistency_errors(doc) == []
+
+
+@pytest.mark.parametrize(
+    "regimen",
+    [
+        "examples/regimens/intradiscal_ad_tgfb1.toml",
+        "examples/regimens/intrathecal_scaav8_pomc.toml",
+        "examples/regimens/intradiscal_aav6_crispr_ko_adamts5_mmp3.toml",
+    ],
+)
+def test_roadrunner_reproduces_treated_patients_with_doses_as_sbml_events(tmp_path, regimen):
+    from disctwin.therapies import load_regimen, simulate_twins
+
+    loaded = load_regimen(regimen)
+    age = 45.0
+    pop = sample_population(2, seed=SEED)
+    t_out = (age + np.array([-1.0, 0.05, 0.25, 1.0, 1.5, 3.0])) * DAYS_PER_YEAR
+    twins = simulate_twins(pop, loaded, np.full(2, age * DAYS_PER_YEAR), t_out)
+    ids = _state_ids()
+    for i in range(2):
+        path = export_sbml(
+            tmp_path / f"p{i}.xml",
+            seed=SEED,
+            patient_index=i,
+            regimen=loaded,
+            treatment_age_years=age,
+        )
+        doc = libsbml.readSBMLFromFile(str(path))
+        assert doc.getModel().getNumEvents() >= 1
+        assert consistency_errors(doc) == []
+        rr = roadrunner.RoadRunner(str(path))
+        rr.integrator.relative_tolerance = 1e-10
+        rr.integrator.absolute_tolerance = 1e-13
+        rr.integrator.maximum_num_steps = 200_000
+        times = np.concatenate([[10 * DAYS_PER_YEAR], t_out])
+        result = np.asarray(rr.simulate(times=times.tolist(), selections=["time", *ids]))
+        rr_states = result[1:, 1:]
+        engine = twins.treated[i]
+        close = np.abs(engine - rr_states) <= 1e-3 * np.abs(rr_states) + 1e-6
+        assert close.all(), (i, [ids[j] for j in np.argwhere(~close)[:5, 1]])
+        assert np.any(twins.treated[i, 1:] != twins.untreated[i, 1:])

@@ -357,9 +357,23 @@ def export_sbml_command(
         bool, typer.Option("--population", help="The structural model, default parameters.")
     ] = False,
     parameters: Annotated[Path | None, typer.Option(help="Parameter-set TOML.")] = None,
+    regimen: Annotated[
+        str | None, typer.Option(help="Regimen TOML or built-in name: doses as SBML events.")
+    ] = None,
+    treatment_age: Annotated[
+        float, typer.Option(help="With --regimen: age (years) at the regimen's day 0.")
+    ] = 45.0,
 ) -> None:
     """Write one virtual patient (or, with --population, the structural model) as SBML L3V2."""
     from disctwin.io.sbml import export_sbml
+
+    loaded = None
+    if regimen is not None:
+        from disctwin.therapies import load_regimen
+
+        loaded = load_regimen(regimen)
+        if not 10.0 <= treatment_age <= 100.0:
+            raise ConfigError(Problem("--treatment-age", treatment_age, "10 to 100 years"))
 
     if population == (patient_index is not None):
         raise ConfigError(
@@ -376,6 +390,8 @@ def export_sbml_command(
         seed=seed,
         patient_index=patient_index,
         parameter_file=str(parameters) if parameters else None,
+        regimen=loaded,
+        treatment_age_years=treatment_age,
     )
     console.print(f"wrote {path} (libsbml consistency check: no errors)")
 

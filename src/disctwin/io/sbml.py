@@ -240,6 +240,68 @@ def build_document(
     return doc
 
 
+def dose_event_hook(rows: list[tuple], layout: ParameterLayout):
+    """An ``events`` hook for :func:`build_document`: one patient's dose events (rows of
+    (time_days, kind name, index, value), as in :class:`~disctwin.engine.EventTable`) as SBML
+    events triggered at ``time >= t``; targeted parameters become non-constant.
+
+    Rows at the same time act in order; two rows on the same variable at one time go to
+    successive events with decreasing priority, as the engine applies them in sequence.
+    """
+    from disctwin.model.states import N_DISC_STATES
+
+    def state_id(index: int) -> str:
+        n_disc = N_LEVELS * N_DISC_STATES
+        if index < n_disc:
+            return sbml_id(DISC_STATES[index % N_DISC_STATES].name, index // N_DISC_STATES)
+        return PATIENT_STATES[index - n_disc].name
+
+    def parameter_id(index: int) -> str:
+        for name in layout.names:
+            off, width = layout.offsets[name], layout.widths[name]
+            if off <= index < off + width:
+                return name if width == 1 else sbml_id(name, index - off)
+        raise ValueError(f"no parameter at slot {index}")
+
+    formulas = {
+        "state_set": "{v}",
+        "state_add": "{x} + {v}",
+        "state_multiply": "{x} * {v}",
+        "state_toward_one": "{x} + {v} * (1 - {x})",
+        "parameter_set": "{v}",
+        "parameter_add": "{x} + {v}",
+        "parameter_multiply": "{x} * {v}",
+    }
+
+    def hook(model) -> None:
+        groups: list[tuple[float, list[tuple[str, str]]]] = []
+        for time, kind, index, value in rows:
+            target = state_id(index) if kind.startswith("state") else parameter_id(index)
+            if kind.startswith("parameter"):
+                model.getParameter(target).setConstant(False)
+            math = formulas[kind].format(x=target, v=repr(float(value)))
+            if groups and groups[-1][0] == time and target not in dict(groups[-1][1]):
+                groups[-1][1].append((target, math))
+            else:
+                groups.append((time, [(target, math)]))
+        for k, (time, assignments) in enumerate(groups):
+            event = model.createEvent()
+            event.setId(f"dose_event_{k}")
+            event.setUseValuesFromTriggerTime(True)
+            trigger = event.createTrigger()
+            trigger.setInitialValue(False)
+            trigger.setPersistent(True)
+            _check(trigger.setMath(_parse(f"time >= {float(time)!r}")), "event trigger")
+            priority = event.createPriority()
+            _check(priority.setMath(_parse(str(len(groups) - k))), "event priority")
+            for target, math in assignments:
+                ea = event.createEventAssignment()
+                ea.setVariable(target)
+                _check(ea.setMath(_parse(math)), f"event assignment of {target}")
+
+    return hook
+
+
 def _parse(formula: str):
     import libsbml
 
@@ -268,9 +330,14 @@ def export_sbml(
     seed: int = 0,
     patient_index: int | None = None,
     parameter_file: str | None = None,
+    regimen=None,
+    treatment_age_years: float = 45.0,
 ) -> Path:
     """Write one virtual patient (``patient_index`` of study ``seed``) or, with
     ``patient_index=None``, the structural model with default parameters, as SBML.
+
+    With a ``regimen`` (:class:`~disctwin.therapies.Regimen`) given at ``treatment_age_years``,
+    its doses become SBML events (the patient's own antibodies included).
 
     Raises:
         ConfigError: invalid index or output path.
@@ -295,7 +362,14 @@ def export_sbml(
         values = pop.parameters[0]
         model_id = f"disctwin_patient_{patient_index}"
         name = f"DiscTwin virtual patient {patient_index} of study seed {seed}"
-    doc = build_document(ps, pop.layout, values, model_id=model_id, name=name)
+    events = None
+    if regimen is not None and regimen.doses:
+        from disctwin.therapies.simulate import dose_events
+
+        rows, _ = dose_events(pop, regimen, np.array([treatment_age_years * 365.25]))
+        events = dose_event_hook([r[1:] for r in rows], pop.layout)
+        name += f", treated with {regimen.name} at age {treatment_age_years:g}"
+    doc = build_document(ps, pop.layout, values, model_id=model_id, name=name, events=events)
     errors = consistency_errors(doc)
     if errors:
         raise RuntimeError("exported SBML is inconsistent:\n" + "\n".join(errors[:10]))
