@@ -347,6 +347,23 @@ def describe(
         console.print(f"wrote {out}")
 
 
+@app.command()
+@user_errors
+def catalogue(
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Print the therapy catalogue: modalities, vectors, payloads, routes, needles and harms,
+    every number with its unit, range and source (Markdown)."""
+    from disctwin.report.catalogue import catalogue_markdown
+
+    text = catalogue_markdown()
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+
+
 @app.command("export-sbml")
 @user_errors
 def export_sbml_command(

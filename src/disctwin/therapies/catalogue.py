@@ -53,6 +53,13 @@ class Quantity(_Frozen):
             raise ValueError(f"unknown unit {unit!r}; allowed: {sorted(KNOWN_UNITS)}")
         return unit
 
+    @field_validator("source")
+    @classmethod
+    def _source_has_reason(cls, source: str) -> str:
+        if source.strip().lower().startswith("assumption") and len(source.split(":", 1)[-1]) < 12:
+            raise ValueError("an assumption needs its reason: 'assumption: <why this value>'")
+        return source
+
     @model_validator(mode="after")
     def _in_range(self) -> Quantity:
         low, high = self.range
