@@ -177,3 +177,27 @@ def test_discitis_is_per_disc_and_cut_by_antibiotic_prophylaxis():
         rates[antibiotics] = hz[0].probability[0]
     assert rates[False] == pytest.approx(0.00094)  # Willems 2004: 12 / 12,770 discs
     assert rates[True] < rates[False]
+
+
+def test_drg_toxicity_rises_with_the_intrathecal_aav_dose_and_lentivirus_carries_insertional_risk():
+    from disctwin.therapies.delivery import payload_hazards
+
+    n = 3
+    ctx = DoseContext(
+        seed=1, patient_index=np.arange(n), dose_index=0, target_levels=np.zeros((n, 5), dtype=bool)
+    )
+
+    def risk(term, **kw):
+        s = PayloadSettings(modality="gene_therapy", payload=("pomc",), route="intrathecal", **kw)
+        return {h.term: h.probability[0] for h in payload_hazards(s, ctx)}.get(term, 0.0)
+
+    doses = [1e12, 1e13, 1e14, 1e15]
+    tox = [risk("drg_toxicity", vector="aav9", dose=d) for d in doses]
+    assert np.all(np.diff(tox) > 0) and tox[0] < 0.01 < tox[-1]
+    lenti = PayloadSettings(
+        modality="gene_therapy", vector="lv", payload=("tgfb1",), route="intradiscal", dose=1e8
+    )
+    levels = np.ones((n, 5), dtype=bool)
+    ctx_disc = DoseContext(seed=1, patient_index=np.arange(n), dose_index=0, target_levels=levels)
+    terms = {h.term for h in payload_hazards(lenti, ctx_disc)}
+    assert {"insertional_oncogenesis", "discitis", "nerve_root_injury"} <= terms
