@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.stats import binomtest
 
+from disctwin.errors import ConfigError
 from disctwin.streams import Stream, patient_generator
 from disctwin.trial.analysis import (
     Estimate,
@@ -317,6 +318,18 @@ def analyse_endpoint(
     """The protocol's analysis of one endpoint for one comparison (``treated`` 0/1 among
     the patients of the two arms; all arrays restricted to those patients)."""
     alpha = protocol.analysis.alpha if alpha is None else alpha
+    try:
+        return _analyse(protocol, endpoint, values, treated, follow_up, covariates, alpha)
+    except ConfigError as err:
+        # a simulated trial may leave an analysis without data (no events, one arm empty):
+        # that is a result ("not estimable"), not a crash
+        nan = float("nan")
+        reason = "; ".join(str(p) for p in err.problems)
+        n = int(values.available.sum())
+        return Estimate(endpoint.name, nan, nan, nan, nan, nan, f"not estimable: {reason}", n)
+
+
+def _analyse(protocol, endpoint, values, treated, follow_up, covariates, alpha) -> Estimate:
     keep = values.available
     method = endpoint.method
     if method == "ancova":

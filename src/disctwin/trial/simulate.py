@@ -222,6 +222,7 @@ def _world(
     times: np.ndarray,
     seed: int,
     adverse_events: pd.DataFrame,
+    screening: Screening,
 ) -> World:
     status = twins.status_treated if twin == "treated" else twins.status_untreated
     ok = status == 0
@@ -229,6 +230,16 @@ def _world(
     disc_true = {k: np.nan_to_num(v) for k, v in disc_true.items()}
     patient_true = {k: np.nan_to_num(v) for k, v in patient_true.items()}
     measured = measure_at(disc_true, patient_true, population, seed, times)
+    # the screening visit's data are what screening measured (the same noise; the states
+    # differ from it only by solver tolerance, as the outputs requested differ)
+    patient = dict(measured.patient)
+    for k in ("vas", "nrs", "odi"):
+        patient[k] = patient[k].astype(float)
+        patient[k][:, 0] = screening.variables[k]
+    disc = dict(measured.disc)
+    for k, v in screening.disc.items():
+        disc[k] = disc[k].astype(float)
+        disc[k][:, 0] = v
     visit_days = times[0] - times[0, 1] - BASELINE_BEFORE_DOSE_DAYS
 
     def masked(x):  # a failed integration is a status: its values are missing
@@ -236,14 +247,14 @@ def _world(
 
     fu = apply_intercurrent_events(
         protocol,
-        masked(measured.patient["vas"]),
-        masked(measured.patient["nrs"]),
-        masked(measured.patient["odi"]),
+        masked(patient["vas"]),
+        masked(patient["nrs"]),
+        masked(patient["odi"]),
         visit_days,
         seed,
         population.patient_index,
     )
-    return World(name, fu, measured.disc, status, adverse_events)
+    return World(name, fu, disc, status, adverse_events)
 
 
 def _select(worlds: list[World], which: np.ndarray) -> tuple[FollowUp, dict[str, np.ndarray]]:
@@ -345,12 +356,14 @@ def simulate_trial(
             pop, regimens[name], treatment_age, times, engine, protocol.study.blinded, index_levels
         )
         ae = _adverse_events(res.adverse_events, pop)
-        worlds[name] = _world(protocol, name, res, "treated", pop, times, seed, ae)
+        worlds[name] = _world(protocol, name, res, "treated", pop, times, seed, ae, scr)
         if untreated is None:
             untreated = res
     if "none" not in worlds and untreated is not None:
         empty = _adverse_events(None, pop)
-        worlds["none"] = _world(protocol, "none", untreated, "untreated", pop, times, seed, empty)
+        worlds["none"] = _world(
+            protocol, "none", untreated, "untreated", pop, times, seed, empty, scr
+        )
 
     arm_world = np.array([names.index(protocol.arm[a].regimen) for a in arm])
     complete, disc = _select([worlds[nm] for nm in names], arm_world)

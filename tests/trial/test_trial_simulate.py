@@ -1,0 +1,243 @@
+"""Simulated trials: screening counts, consistency with the data written, reproducibility,
+no-effect truth, CDISC tables and DuckDB, group-sequential and single-arm designs, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from scipy.stats import binomtest
+from typer.testing import CliRunner
+
+from disctwin.cli import app
+from disctwin.trial import (
+    adam_datasets,
+    dump_protocol,
+    protocol_from_dict,
+    screen,
+    sdtm_domains,
+    simulate_trial,
+    write_run,
+)
+
+
+def null_protocol(**study) -> dict:
+    """Two arms with the same control regimen: no effect by construction."""
+    return {
+        "study": {"id": "NULL", "n_patients": 24, "blinded": True, **study},
+        "eligibility": [
+            {"name": "pain", "variable": "vas", "min": 40},
+            {"name": "chronic", "variable": "clbp_duration_months", "min": 3},
+            {"name": "young", "variable": "age_years", "max": 60},
+            {
+                "name": "no extrusion",
+                "kind": "exclusion",
+                "variable": "disc_extrusion",
+                "equals": 1,
+            },
+        ],
+        "arm": [
+            {"name": "sham_a", "regimen": "sham_intradiscal", "role": "control"},
+            {"name": "sham_b", "regimen": "sham_intradiscal"},
+        ],
+        "randomisation": {"block_sizes": [2, 4], "strata": [{"variable": "opioid_use"}]},
+        "visit": [{"name": "m3", "day": 91, "mri": True}, {"name": "m6", "day": 182}],
+        "dropout": {"annual_rate": 0.3, "pain_log_hazard_per_10_vas": 0.3},
+        "rescue": {"vas_threshold": 80, "vas_effect": 5},
+        "further_intervention": {"vas_threshold": 60, "probability_per_visit": 0.2},
+        "endpoint": [
+            {"name": "vas_chg", "kind": "change", "visit": "m6", "primary": True},
+            {"name": "vas30", "kind": "responder", "visit": "m6", "threshold": 30},
+            {
+                "name": "odi10",
+                "kind": "responder",
+                "measure": "odi",
+                "visit": "m6",
+                "threshold": 10,
+                "threshold_type": "points",
+            },
+            {
+                "name": "both",
+                "kind": "composite",
+                "components": ["vas30", "odi10"],
+                "no_further_intervention": True,
+            },
+            {"name": "surgery", "kind": "time_to_event", "event": "further_intervention"},
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def protocol():
+    return protocol_from_dict(null_protocol())
+
+
+@pytest.fixture(scope="module")
+def trial(protocol):
+    return simulate_trial(protocol, 11, replicate=3)
+
+
+def test_screen_failure_counts_add_up(trial, protocol):
+    s = trial.screening
+    assert s.n_enrolled == protocol.study.n_patients
+    assert s.n_screened == s.n_enrolled + s.n_failed
+    counts = list(s.failures.values())
+    assert max(counts) <= s.n_failed <= sum(counts)  # several failures per candidate possible
+    # recount from the enrolled patients' values: every one meets every criterion
+    assert np.all(s.variables["vas"] >= 40) and np.all(s.variables["age_years"] <= 60)
+    assert np.all(s.variables["clbp_duration_months"] >= 3)
+    assert not np.any(s.disc["disc_extrusion"])
+
+
+def test_screening_does_not_depend_on_batching(protocol, trial):
+    small = screen(protocol, 11, n_target=7)
+    big = trial.screening
+    assert np.array_equal(small.population.patient_index, big.population.patient_index[:7])
+    assert small.n_screened == big.population.patient_index[6] + 1
+
+
+def test_screening_values_are_the_trial_data(trial):
+    """The QS screening VAS of each subject is the value eligibility was decided on."""
+    qs = sdtm_domains(trial)["qs"]
+    vas = qs[(qs["QSTESTCD"] == "VAS") & (qs["VISIT"] == "SCREENING")]
+    np.testing.assert_allclose(vas["QSSTRESN"].to_numpy(), trial.screening.variables["vas"])
+
+
+def test_reproducible(protocol, trial):
+    again = simulate_trial(protocol, 11, replicate=3)
+    assert again.results.equals(trial.results)
+    np.testing.assert_array_equal(again.observed.vas, trial.observed.vas)
+    assert np.array_equal(again.arm, trial.arm)
+
+
+def test_no_effect_truth_is_zero_and_arms_balanced(trial):
+    finite = trial.results.dropna(subset=["truth"])
+    assert len(finite) == 4 and np.all(finite["truth"] == 0.0)
+    # permuted blocks of 2 or 4 within 2 strata: overall imbalance at most 2 per stratum
+    counts = np.bincount(trial.arm, minlength=2)
+    assert abs(counts[0] - counts[1]) <= 4
+
+
+def test_cdisc_columns_and_subject_counts(trial):
+    sdtm = sdtm_domains(trial)
+    adam = adam_datasets(trial, sdtm)
+    required = {
+        "dm": {"STUDYID", "DOMAIN", "USUBJID", "ARMCD", "ARM", "AGE", "SEX"},
+        "ex": {"USUBJID", "EXTRT", "EXSTDY"},
+        "ae": {"USUBJID", "AETERM", "AESEV", "AESER", "AESTDY"},
+        "qs": {"USUBJID", "QSTESTCD", "QSORRES", "QSSTRESN", "VISITNUM", "VISIT", "QSDY"},
+        "mo": {"USUBJID", "MOTESTCD", "MOLOC", "MOSTRESN", "VISITNUM"},
+        "ds": {"USUBJID", "DSDECOD", "DSSTDY"},
+        "adsl": {"USUBJID", "TRT01P", "ITTFL", "COMPLFL", "BASEVAS"},
+        "adqs": {"USUBJID", "PARAMCD", "AVISITN", "AVAL", "BASE", "CHG", "ABLFL"},
+        "adae": {"USUBJID", "TRTEMFL", "ASTDY"},
+        "adtte": {"USUBJID", "PARAMCD", "AVAL", "CNSR"},
+    }
+    tables = {**sdtm, **adam}
+    for name, cols in required.items():
+        assert cols <= set(tables[name].columns), name
+        assert (tables[name]["REPLICATE"] == 3).all()
+    n = trial.n_enrolled
+    assert sdtm["dm"]["USUBJID"].is_unique and len(sdtm["dm"]) == n == len(adam["adsl"])
+    for name in ("ex", "qs", "ds", "adqs"):
+        assert set(tables[name]["USUBJID"]) == set(sdtm["dm"]["USUBJID"])
+    assert len(sdtm["ds"]) == 2 * n  # randomised + end of study
+    lost = (sdtm["ds"]["DSDECOD"] == "LOST TO FOLLOW-UP").sum()
+    assert lost == np.isfinite(trial.observed.dropout_day).sum()
+    # every QS record is an attended visit; MRI at screening and the MRI visit only
+    assert len(sdtm["qs"]) == 3 * trial.observed.attended.sum()
+    assert set(sdtm["mo"]["VISIT"]) <= {"SCREENING", "M3"}
+
+
+def test_run_directory_duckdb_and_resume(tmp_path, protocol):
+    out = tmp_path / "run"
+    first = write_run(protocol, 2, 5, out)
+    assert first["replicates_written"] == 2
+    con = duckdb.connect(str(out / "trial.duckdb"), read_only=True)
+    for name in ("dm", "qs", "mo", "ds", "adsl", "adqs", "adtte"):
+        files = sorted(out.glob(f"replicates/r*/*/{name}.parquet"))
+        assert len(files) == 2
+        n_parquet = sum(pq.read_metadata(f).num_rows for f in files)
+        assert con.execute(f"select count(*) from {name}").fetchone()[0] == n_parquet
+    per_rep = con.execute("select REPLICATE, count(*) from dm group by 1 order by 1").fetchall()
+    assert per_rep == [(0, 24), (1, 24)]
+    con.close()
+    before = pq.read_table(out / "replicates.parquet")
+    again = write_run(protocol, 2, 5, out)  # resumed: nothing rewritten, same summary
+    assert again["replicates_written"] == 0 and again["replicates_skipped"] == 2
+    assert pq.read_table(out / "replicates.parquet").equals(before)
+    assert len(before) == 2 * len(protocol.endpoint)
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["complete"] and manifest["provenance"]["config"]["seed"] == 5
+
+
+def test_group_sequential_looks():
+    d = null_protocol(design="group_sequential", n_patients=30)
+    d["endpoint"] = d["endpoint"][:1]
+    d["sequential"] = {"information_fractions": [0.5, 1.0], "futility": "obrien_fleming"}
+    d["enrolment"] = {"rate_per_month": 1.0}  # slow accrual: the interim comes before the end
+    result = simulate_trial(protocol_from_dict(d), 21)
+    looks = result.sequential.looks
+    assert looks["look"].tolist()[0] == 1 and len(looks) == result.sequential.stopped_at
+    np.testing.assert_allclose(looks["efficacy_bound"].iloc[0], 2.963, atol=2e-3)  # OBF, 2 looks
+    first = looks.iloc[0]
+    assert first["with_primary_visit"] <= 15 <= first["enrolled"] < 30
+    if result.sequential.decision != "final":  # stopped: later patients never enrolled
+        assert result.n_enrolled == first["enrolled"]
+        assert len(sdtm_domains(result)["dm"]) == first["enrolled"]
+    else:
+        assert result.n_enrolled == 30
+
+
+def test_single_arm_exact_interval():
+    d = null_protocol(design="single_arm", blinded=False, n_patients=15)
+    d["arm"] = [{"name": "open", "regimen": "saline_intradiscal"}]
+    d["randomisation"] = {}
+    d["endpoint"] = [
+        {"name": "vas30", "kind": "responder", "visit": "m6", "threshold": 30, "primary": True}
+    ]
+    result = simulate_trial(protocol_from_dict(d), 8)
+    row = result.results.iloc[0]
+    k = round(row["estimate"] * row["n"])
+    ci = binomtest(k, int(row["n"]), 0.2).proportion_ci(method="exact")
+    assert row["ci_low"] == pytest.approx(ci.low) and row["ci_high"] == pytest.approx(ci.high)
+    assert 0 <= row["truth_untreated"] <= 1
+
+
+def test_cli_runs_a_protocol_end_to_end(tmp_path, protocol):
+    path = tmp_path / "p.toml"
+    path.write_text(dump_protocol(protocol))
+    out = tmp_path / "cli"
+    args = ["trial", str(path), "--replicates", "1", "--seed", "3", "--out", str(out), "--quiet"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "24 enrolled" in result.output and "resumed 0" in result.output
+    assert (out / "trial.duckdb").is_file()
+    oc = (out / "operating_characteristics.csv").read_text()
+    assert oc.startswith("endpoint,comparison") and "vas_chg,sham_b vs sham_a" in oc
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0 and "resumed 1" in again.output
+    other_seed = ["trial", str(path), "--replicates", "1", "--seed", "4", "--out", str(out)]
+    other = CliRunner().invoke(app, other_seed)
+    assert other.exit_code == 2 and "different run" in other.output
+
+
+@pytest.mark.slow
+def test_no_effect_type_one_error_and_coverage():
+    """Two identical arms over 40 replicate trials: the truth is 0, the ANCOVA rejects at
+    about alpha, and its 95% interval covers 0 about 95% of the time (binomial bounds)."""
+    from disctwin.trial import operating_characteristics, run_replicates
+
+    d = null_protocol(n_patients=30)
+    d["endpoint"] = d["endpoint"][:2]
+    rows = run_replicates(protocol_from_dict(d), 40, seed=99)
+    oc = operating_characteristics(rows).set_index("endpoint")
+    r = 40
+    for name in ("vas_chg", "vas30"):
+        assert oc.loc[name, "mean_truth"] == 0.0
+        # alpha 0.05: P(Binomial(40, 0.05) >= 7) < 0.003
+        assert oc.loc[name, "rejection_rate"] <= 6 / r
+    assert oc.loc["vas_chg", "coverage"] >= 33 / r  # P(Binomial(40, 0.95) <= 32) < 0.003
