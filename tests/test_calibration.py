@@ -20,6 +20,7 @@ from disctwin.inference.calibration import (
     calibration_targets,
     costa_cohorts,
     posterior_columns,
+    predict_targets,
 )
 from disctwin.params import load_parameter_set, load_posterior, posterior_draw
 from disctwin.population import sample_population
@@ -103,7 +104,7 @@ TINY = dict(
     optimiser_evaluations=3,
     disc_walkers=16,
     disc_steps=2,
-    pain_walkers=6,
+    pain_walkers=10,
     pain_steps=2,
     n_posterior=4,
     n_predictive=2,
@@ -144,3 +145,17 @@ def test_bad_cli_input_is_one_message():
         app, ["calibrate", "natural-history", "--seed", "-1", "--quick", "--out", "x"]
     )
     assert result.exit_code == 2 and "--seed" in result.output
+
+
+def test_calibrated_default_reproduces_the_published_points():
+    """Fresh virtual cohorts (not the calibration's): every Brinjikji point within 5
+    percentage points, Costa 2012 within 5 points (0-100), Costa 2009 within 5 points."""
+    ps = load_parameter_set()
+    assert ps.name == "disctwin-calibrated-2026.11"
+    targets, values = predict_targets(ps, seed=90210, n_disc_patients=3000, n_pain_patients=1500)
+    misses = [
+        (t.label, t.observed, round(float(v), 1))
+        for t, v in zip(targets, values, strict=True)
+        if not abs(v - t.observed) <= 5.0
+    ]
+    assert not misses, misses

@@ -21,7 +21,7 @@ Method (modular Bayesian inference with a "cut", Plummer 2015, Stat Comput 25:37
    Brinjikji; uniform priors on each parameter's plausible range (log-uniform when it spans
    a factor >= 10). A Nelder-Mead search from the prior defaults warm-starts an affine-
    invariant ensemble MCMC (emcee, Foreman-Mackey 2013).
-2. pain stage: the 3 pain-course parameters get the Costa likelihoods, conditional on the
+2. pain stage: the 5 pain-course parameters get the Costa likelihoods, conditional on the
    disc stage's posterior median biology (feedback from Costa to the disc parameters is cut:
    pain data say little about disc biology and would otherwise absorb pain-model misfit).
 
@@ -46,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from disctwin.data import load_csv
 from disctwin.model.observables import (
     FINDINGS,
+    PAIN_COMPONENTS,
     measure,
     ou_from_normals,
     pain_course_normals,
@@ -72,6 +73,7 @@ __all__ = [
     "costa_cohorts",
     "data_digests",
     "posterior_columns",
+    "predict_targets",
 ]
 
 BRINJIKJI = "brinjikji2015_prevalence_by_age.csv"
@@ -113,6 +115,8 @@ DISC_FITTED: tuple[FittedParameter, ...] = (
 PAIN_FITTED: tuple[FittedParameter, ...] = (
     FittedParameter("pain_episode_sd"),
     FittedParameter("pain_episode_timescale"),
+    FittedParameter("pain_state_sd"),
+    FittedParameter("pain_state_timescale"),
     FittedParameter("pain_free_offset"),
 )
 
@@ -283,7 +287,7 @@ class CalibrationSettings(BaseModel):
             optimiser_evaluations=6,
             disc_walkers=18,
             disc_steps=3,
-            pain_walkers=8,
+            pain_walkers=10,
             pain_steps=3,
             n_posterior=6,
             n_predictive=3,
@@ -536,7 +540,9 @@ class _PainStage:
         self.days = np.arange(first, int(PAIN_AGES[1] * DAYS_PER_YEAR), WEEK)
         self.ages = np.arange(PAIN_AGES[0], PAIN_AGES[1] + 1.0)
         last = int(self.days[-1])
-        self.z_course = np.stack([pain_course_normals(self.seed, int(i), last) for i in index])
+        z = np.stack([pain_course_normals(self.seed, int(i), last) for i in index])
+        self.z_course = [np.ascontiguousarray(z[..., c]) for c in range(z.shape[-1])]
+        del z
         m = len(self.days)
         z = np.empty((len(index), m, 3))
         for row, i in enumerate(index):  # the same layout as measure(): disc draws first
@@ -560,7 +566,10 @@ class _PainStage:
         ps = self.ps.replace(
             **{fp.name: float(v) for fp, v in zip(PAIN_FITTED, pain_values, strict=True)}
         )
-        x = ou_from_normals(self.z_course, ps["pain_episode_timescale"].value)[:, self.days]
+        x = np.zeros(self.mean_pain.shape)
+        for c, name in enumerate(PAIN_COMPONENTS):
+            path = ou_from_normals(self.z_course[c], ps[f"pain_{name}_timescale"].value)
+            x += ps[f"pain_{name}_sd"].value * path[:, self.days]
         day, nrs, vas = pain_reports(np.nan_to_num(self.mean_pain), x, self.z_obs, ps)
         return costa_cohorts(day > 0, nrs, vas)
 
@@ -770,3 +779,22 @@ def calibrate_natural_history(
         seconds=time.perf_counter() - t_start,
         base_set=ps.name,
     )
+
+
+def predict_targets(
+    parameter_set: ParameterSet, *, seed: int, n_disc_patients: int, n_pain_patients: int
+) -> tuple[list[Target], np.ndarray]:
+    """The model's value at every calibration data point for one parameter set, on fresh
+    virtual cohorts of the given sizes (the same recruitment as in the calibration)."""
+    settings = CalibrationSettings(
+        seed=seed, n_disc_patients=n_disc_patients, n_pain_patients=n_pain_patients
+    )
+    targets = calibration_targets()
+    ps = parameter_set
+    current = [ps[fp.name].value if fp.kind == "value" else 1.0 for fp in DISC_FITTED]
+    disc = _DiscStage(ps, settings, targets)
+    pain = _PainStage(ps, settings, targets)
+    pain.set_biology(current)
+    prevalence = disc.predict([current])[0]
+    costa, _, _ = pain.predict([ps[fp.name].value for fp in PAIN_FITTED])
+    return [*disc.targets, *pain.targets], np.concatenate([prevalence, costa])

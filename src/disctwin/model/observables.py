@@ -37,6 +37,7 @@ from disctwin.streams import Stream, patient_generator
 __all__ = [
     "FINDINGS",
     "FINDINGS_DESCRIPTION",
+    "PAIN_COMPONENTS",
     "Measured",
     "measure",
     "ou_from_normals",
@@ -80,8 +81,9 @@ FINDINGS_DESCRIPTION: dict[str, str] = {
     "fear-avoidance + noise (`odi_noise_sd`), clipped to 0-100",
     "chronic_pain": "expected reported pain >= `chronic_pain_threshold`",
     "pain_today (with visit ages)": "max(0, expected reported pain - `pain_free_offset` + "
-    "`pain_episode_sd` x X(t) + day-to-day noise), X a unit Ornstein-Uhlenbeck process with "
-    "time-scale `pain_episode_timescale`; a pain-free day reports NRS 0, VAS 0",
+    "`pain_episode_sd` x X_e(t) + `pain_state_sd` x X_s(t) + day-to-day noise), X_e and X_s "
+    "unit Ornstein-Uhlenbeck processes with time-scales `pain_episode_timescale` (flares) "
+    "and `pain_state_timescale` (slow pain state); a pain-free day reports NRS 0, VAS 0",
     "person findings": "a Brinjikji finding is present in a person when present at any "
     "lumbar level",
 }
@@ -161,14 +163,19 @@ def _pfirrmann(t2_rel: np.ndarray, height_rel: np.ndarray, ps: ParameterSet) -> 
     return grade.astype(np.int8)
 
 
+#: Components of the pain course: fast episodes (flares) and the slowly varying pain state.
+PAIN_COMPONENTS: tuple[str, ...] = ("episode", "state")
+
+
 def pain_course_normals(seed: int, patient_index: int, last_day: int) -> np.ndarray:
     """The standard normals driving one patient's pain course, days ``0..last_day``.
 
-    Drawn from ``patient_generator(seed, PAIN_COURSE, patient_index)``, one per day of life
-    in day order, so the first ``k`` values never depend on how many are asked for.
+    Shape (last_day + 1, 2): one per day of life and component (:data:`PAIN_COMPONENTS`),
+    drawn from ``patient_generator(seed, PAIN_COURSE, patient_index)`` in day order, so the
+    first ``k`` days never depend on how many are asked for.
     """
     return patient_generator(seed, Stream.PAIN_COURSE, int(patient_index)).standard_normal(
-        int(last_day) + 1
+        (int(last_day) + 1, len(PAIN_COMPONENTS))
     )
 
 
@@ -193,9 +200,16 @@ def ou_from_normals(z: np.ndarray, timescale_days: float) -> np.ndarray:
 
 
 def pain_fluctuation(
-    seed: int, patient_index: np.ndarray, times_days: np.ndarray, timescale_days: float
+    seed: int,
+    patient_index: np.ndarray,
+    times_days: np.ndarray,
+    timescale_days: float,
+    component: int = 0,
 ) -> np.ndarray:
-    """The episodic pain component X (unit-variance Ornstein-Uhlenbeck) at visit ages.
+    """One pain-course component X (unit-variance Ornstein-Uhlenbeck) at visit ages.
+
+    ``component`` 0 is the fast episode process, 1 the slow pain state
+    (:data:`PAIN_COMPONENTS`); the two are independent.
 
     A visit at age ``t`` days reports the pain of day ``floor(t)`` (pain is reported per
     day), and each patient's process is one fixed path over every day of life (day 0 =
@@ -223,23 +237,24 @@ def pain_fluctuation(
     for row, i in enumerate(index):
         if days.shape[1] == 0:
             continue
-        z = pain_course_normals(seed, int(i), int(days[row].max()))
+        z = pain_course_normals(seed, int(i), int(days[row].max()))[:, component]
         out[row] = ou_from_normals(z, timescale_days)[days[row]]
     return out
 
 
 def pain_reports(
-    mean_pain: np.ndarray, episode: np.ndarray, z: np.ndarray, parameter_set: ParameterSet
+    mean_pain: np.ndarray, fluctuation: np.ndarray, z: np.ndarray, parameter_set: ParameterSet
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pain felt on visit days and its NRS/VAS reports, from the episode process.
+    """Pain felt on visit days and its NRS/VAS reports, from the pain course.
 
-    ``drive = mean_pain - pain_free_offset + pain_episode_sd * episode + nrs_daily_sd * z0``;
+    ``drive = mean_pain - pain_free_offset + fluctuation + nrs_daily_sd * z0``;
     felt pain ``clip(drive, 0, 10)``; a pain-free day (drive <= 0) reports NRS 0 and VAS 0,
     otherwise NRS ``round(pain + recall z1)`` and VAS ``10 (pain + recall z2)``, clipped.
 
     Args:
         mean_pain: (n, m) expected reported pain (0-10).
-        episode: (n, m) unit OU values (:func:`pain_fluctuation`).
+        fluctuation: (n, m) pain-course deviation in NRS points
+            (``pain_episode_sd * X_episode + pain_state_sd * X_state``).
         z: (n, m, 3) standard normals (day, NRS recall, VAS recall).
 
     Returns:
@@ -250,7 +265,7 @@ def pain_reports(
     drive = (
         mean_pain
         - ps["pain_free_offset"].value
-        + ps["pain_episode_sd"].value * episode
+        + fluctuation
         + ps["nrs_daily_sd"].value * z[..., 0]
     )
     day = np.clip(drive, 0.0, 10.0)
@@ -294,10 +309,12 @@ def measure(
     With ``times_days`` ((n, m) or (m,) ages in days of the visits), pain also follows its
     natural course: the pain drive
 
-        D(t) = expected_pain(t) - pain_free_offset + pain_episode_sd * X(t) + daily noise
+        D(t) = expected_pain(t) - pain_free_offset + pain_episode_sd * X_e(t)
+               + pain_state_sd * X_s(t) + daily noise
 
-    with X the patient's stationary Ornstein-Uhlenbeck path (:func:`pain_fluctuation`,
-    time-scale ``pain_episode_timescale``, stream ``PAIN_COURSE``), and the pain felt that
+    with X_e (fast episodes, ``pain_episode_timescale``) and X_s (slow pain state,
+    ``pain_state_timescale``) the patient's independent stationary Ornstein-Uhlenbeck paths
+    (:func:`pain_fluctuation`, stream ``PAIN_COURSE``), and the pain felt that
     day is ``clip(D, 0, 10)``: episodes are excursions of D above 0, a day with D <= 0 is
     pain-free and reports NRS 0, VAS 0. Patients selected at a pain peak therefore regress
     towards their own mean, at the rate the OU time-scale sets. X on a day is the same
@@ -356,11 +373,12 @@ def measure(
         vas = np.clip(10.0 * (day + recall * z_pat[..., 2]), 0.0, 100.0)
     else:
         t = _visit_times(times_days, n, m)
-        x = (
-            pain_fluctuation(seed, patient_index, t, ps["pain_episode_timescale"].value)
-            if noise
-            else np.zeros((n, m))
-        )
+        x = np.zeros((n, m))
+        if noise:
+            for c, name in enumerate(PAIN_COMPONENTS):
+                x += ps[f"pain_{name}_sd"].value * pain_fluctuation(
+                    seed, patient_index, t, ps[f"pain_{name}_timescale"].value, c
+                )
         day, nrs, vas = pain_reports(mean_pain, x, z_pat[..., :3], ps)
     fear = patient_true["fear_avoidance_z"]
     odi = np.clip(
