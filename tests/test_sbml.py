@@ -138,3 +138,10 @@ def test_roadrunner_reproduces_treated_patients_with_doses_as_sbml_events(tmp_pa
         close = np.abs(engine - rr_states) <= 1e-3 * np.abs(rr_states) + 1e-6
         assert close.all(), (i, [ids[j] for j in np.argwhere(~close)[:5, 1]])
         assert np.any(twins.treated[i, 1:] != twins.untreated[i, 1:])
+
+
+def test_every_known_unit_has_an_sbml_definition():
+    from disctwin.io.sbml import _UNIT_IDS
+    from disctwin.units import KNOWN_UNITS
+
+    assert set(KNOWN_UNITS) <= set(_UNIT_IDS)

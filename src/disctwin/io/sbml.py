@@ -39,17 +39,31 @@ from disctwin.units import DAYS_PER_YEAR
 
 __all__ = ["build_document", "export_sbml", "level_suffix", "sbml_id"]
 
-_UNIT_IDS = {
-    "1": "dimensionless",
-    "1/day": "per_day",
-    "day": "day",
-    "year": "year",
-    "kg/m^2": "kg_per_m2",
-    "pH": "dimensionless",
-    "ms": "millisecond",
-    "points": "dimensionless",
-    "cells/mm^3": "cells_per_mm3",
+#: DiscTwin unit -> (SBML unit id, [(libsbml kind name, exponent, multiplier)]); an empty
+#: list means an SBML base unit or "dimensionless" (no definition needed). Every entry of
+#: disctwin.units.KNOWN_UNITS must be here (a test checks).
+_UNITS: dict[str, tuple[str, list[tuple[str, int, float]]]] = {
+    "1": ("dimensionless", []),
+    "pH": ("dimensionless", []),
+    "points": ("dimensionless", []),
+    "log10": ("dimensionless", []),
+    "1/day": ("per_day", [("SECOND", -1, 86400.0)]),
+    "1/year": ("per_year", [("SECOND", -1, 86400.0 * DAYS_PER_YEAR)]),
+    "day": ("day", [("SECOND", 1, 86400.0)]),
+    "year": ("year", [("SECOND", 1, 86400.0 * DAYS_PER_YEAR)]),
+    "kg/m^2": ("kg_per_m2", [("KILOGRAM", 1, 1.0), ("METRE", -2, 1.0)]),
+    "ms": ("millisecond", [("SECOND", 1, 1e-3)]),
+    "cells/mm^3": ("cells_per_mm3", [("ITEM", 1, 1.0), ("METRE", -3, 1e-3)]),
+    "cells": ("cells", [("ITEM", 1, 1.0)]),
+    "vg": ("vector_genomes", [("ITEM", 1, 1.0)]),
+    "pfu": ("plaque_forming_units", [("ITEM", 1, 1.0)]),
+    "TU": ("transducing_units", [("ITEM", 1, 1.0)]),
+    "ug": ("microgram", [("GRAM", 1, 1e-6)]),
+    "mg": ("milligram", [("GRAM", 1, 1e-3)]),
+    "mg/day": ("mg_per_day", [("GRAM", 1, 1e-3), ("SECOND", -1, 86400.0)]),
+    "mm": ("millimetre", [("METRE", 1, 1e-3)]),
 }
+_UNIT_IDS = {unit: uid for unit, (uid, _) in _UNITS.items()}
 
 
 def level_suffix(level: int) -> str:
@@ -96,22 +110,19 @@ def _note(text: str) -> str:
 def _add_units(model) -> None:
     import libsbml
 
-    def unit(uid, *parts):
+    defined = set()
+    for uid, parts in _UNITS.values():
+        if not parts or uid in defined:
+            continue
+        defined.add(uid)
         ud = model.createUnitDefinition()
         ud.setId(uid)
         for kind, exponent, multiplier in parts:
             u = ud.createUnit()
-            u.setKind(kind)
+            u.setKind(getattr(libsbml, f"UNIT_KIND_{kind}"))
             u.setExponent(exponent)
             u.setScale(0)
             u.setMultiplier(multiplier)
-
-    unit("day", (libsbml.UNIT_KIND_SECOND, 1, 86400.0))
-    unit("per_day", (libsbml.UNIT_KIND_SECOND, -1, 86400.0))
-    unit("year", (libsbml.UNIT_KIND_SECOND, 1, 86400.0 * DAYS_PER_YEAR))
-    unit("millisecond", (libsbml.UNIT_KIND_SECOND, 1, 1e-3))
-    unit("kg_per_m2", (libsbml.UNIT_KIND_KILOGRAM, 1, 1.0), (libsbml.UNIT_KIND_METRE, -2, 1.0))
-    unit("cells_per_mm3", (libsbml.UNIT_KIND_ITEM, 1, 1.0), (libsbml.UNIT_KIND_METRE, -3, 1e-3))
 
 
 def _check(code: int, what: str) -> None:
