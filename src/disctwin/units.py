@@ -17,6 +17,7 @@ DAYS_PER_YEAR: float = 365.25
 KNOWN_UNITS: dict[str, str] = {
     "1": "dimensionless (a fraction, a multiplier, or normalised to a stated reference)",
     "1/day": "rate per day",
+    "1/year": "rate per year (hazards of long-term drug therapy)",
     "day": "days",
     "year": "years (Julian, 365.25 days)",
     "kg/m^2": "body-mass index",
@@ -30,6 +31,7 @@ KNOWN_UNITS: dict[str, str] = {
     "TU": "transducing units (lentivirus)",
     "ug": "micrograms",
     "mg": "milligrams",
+    "mg/day": "milligrams per day (opioids: morphine milligram equivalents, MME)",
     "mm": "millimetres",
     "log10": "base-10 logarithm of a dose in its own unit",
 }

@@ -54,6 +54,24 @@ EXAMPLES = {
         "day": 3.0,
     },
     "procedure": {"modality": "procedure", "kind": "sham", "needle_gauge": 18, "day": 3.0},
+    "cell_therapy": {
+        "modality": "cell_therapy",
+        "source": "umbilical_cord_msc",
+        "cells": 2e7,
+        "carrier": "hyaluronic_acid",
+        "levels": ["L4/5", "L5/S1"],
+        "day": 3.0,
+    },
+    "corticosteroid": {
+        "modality": "corticosteroid",
+        "route": "epidural",
+        "drug": "triamcinolone_acetonide",
+        "dose_mg": 40.0,
+        "day": 3.0,
+    },
+    "opioid": {"modality": "opioid", "mme_per_day": 90.0, "duration_days": 180.0, "day": 3.0},
+    "nsaid": {"modality": "nsaid", "drug": "celecoxib", "duration_days": 60.0, "day": 3.0},
+    "conservative_care": {"modality": "conservative_care", "duration_days": 56.0, "day": 3.0},
 }
 
 AGE = 45.0
@@ -81,7 +99,11 @@ def _context(pop, regimen):
     levels = np.zeros((len(pop), 5), dtype=bool)
     levels[:, 4] = True
     return DoseContext(
-        seed=pop.seed, patient_index=pop.patient_index, dose_index=0, target_levels=levels
+        seed=pop.seed,
+        patient_index=pop.patient_index,
+        dose_index=0,
+        target_levels=levels,
+        dose_age_days=np.full(len(pop), AGE * DAYS_PER_YEAR),
     )
 
 

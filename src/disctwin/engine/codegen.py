@@ -111,6 +111,16 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         tail_jac.append(sp.diff(r, agg_symbol))
         tail_jac.extend(sp.diff(r, s) for s in model.patient_states)
     tail_t = [sp.diff(r, t) for r in tail_rates]
+    # the summed disc input may itself depend on t (a drug's time course): the tail's
+    # explicit time derivative then has the chain term d f_tail / d input * d input / d t
+    input_t_symbol = sp.Symbol(agg_symbol.name + "_dt", real=True)
+    input_t = sp.diff(disc_input, t)
+    with_input_t = input_t != 0
+    if with_input_t:
+        tail_t = [
+            e + sp.diff(r, agg_symbol) * input_t_symbol
+            for e, r in zip(tail_t, tail_rates, strict=True)
+        ]
 
     # --------------------------------------------------------------------- hoisting
     param_syms = {sp.Symbol(n, real=True) for n in layout.names}
@@ -120,6 +130,7 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
     dfdt_disc = [hoist(e) for e in dfdt_disc]
     tail_rates, tail_jac = [hoist(e) for e in tail_rates], [hoist(e) for e in tail_jac]
     tail_t = [hoist(e) for e in tail_t]
+    input_t_h = hoist(input_t)
 
     per_disc = {n for n, w in layout.widths.items() if w > 1}
     offsets = dict(layout.offsets)
@@ -143,7 +154,7 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
             return sym
         if name in offsets:
             return sp.Symbol("q_" + name, real=True)
-        if sym == agg_symbol:
+        if sym in (agg_symbol, input_t_symbol):
             return sp.Symbol("a_" + name, real=True)
         raise KeyError(f"symbol {name!r} has no slot in the parameter layout")
 
@@ -175,10 +186,18 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         return reduced
 
     def function(
-        name, out, disc_exprs, disc_targets, tail_exprs, tail_targets, with_input: bool
+        name,
+        out,
+        disc_exprs,
+        disc_targets,
+        tail_exprs,
+        tail_targets,
+        with_input: bool,
+        with_input_t: bool = False,
     ) -> list[str]:
         lines = ["@nb.njit(cache=True)", f"def {name}(t, y, p, {out}):"]
         all_disc = list(disc_exprs) + ([disc_input_h] if with_input else [])
+        all_disc += [input_t_h] if with_input_t else []
         d_names, p_names = used(all_disc)
         td_names, tp_names = used(tail_exprs)
         if td_names:
@@ -186,6 +205,8 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         lines += loads(4, sorted(set(p_names) | set(tp_names)), disc=False)
         if with_input:
             lines.append("    acc_input = 0.0")
+        if with_input_t:
+            lines.append("    acc_input_t = 0.0")
         lines.append(f"    for k in range({N_LEVELS}):")
         lines.append(f"        o = k * {nb_}")
         lines += disc_state_loads(8)
@@ -194,10 +215,14 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         for target, e in zip(disc_targets, reduced, strict=False):
             lines.append(f"        {target} = {code_printer.doprint(e)}")
         if with_input:
-            lines.append(f"        acc_input += {code_printer.doprint(reduced[-1])}")
+            lines.append(f"        acc_input += {code_printer.doprint(reduced[len(disc_exprs)])}")
+        if with_input_t:
+            lines.append(f"        acc_input_t += {code_printer.doprint(reduced[-1])}")
         lines += tail_state_loads(4)
         if with_input:
             lines.append(f"    a_{agg_symbol.name} = acc_input")
+        if with_input_t:
+            lines.append(f"    a_{input_t_symbol.name} = acc_input_t")
         reduced = cse_block(tail_exprs, "_y", lines, 4)
         for target, e in zip(tail_targets, reduced, strict=True):
             lines.append(f"    {target} = {code_printer.doprint(e)}")
@@ -286,6 +311,7 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         [f"ft[o + {i}]" for i in range(nb_)],
         tail_t,
         [f"ft[{n_disc_total + i}]" for i in range(N_PATIENT_STATES)],
-        with_input=False,
+        with_input=with_input_t or any(agg_symbol in e.free_symbols for e in tail_t),
+        with_input_t=with_input_t,
     )
     return "\n".join(header + derive + rhs_lines + jac_lines + dfdt_lines)

@@ -172,8 +172,8 @@ def build_model() -> SymbolicModel:
     P = _Params()
     cov = {c: _sym(c) for c in COVARIATES}
 
-    (Pe, C, S, PG, CII, DH, F, Hn, N, V, T, E) = (_sym(s.name) for s in DISC_STATES)
-    (CS, Vi, Td, Ed) = (_sym(s.name) for s in PATIENT_STATES)
+    (Pe, C, S, PG, CII, DH, F, Hn, N, V, T, E, Im) = (_sym(s.name) for s in DISC_STATES)
+    (CS, Vi, Td, Ed, R) = (_sym(s.name) for s in PATIENT_STATES)
 
     # ------------------------------------------------------------------ disc assignments
     da: list[Quantity] = []
@@ -208,7 +208,8 @@ def build_model() -> SymbolicModel:
             + P.load_endplate_effect * (load - 1)
         ),
     )
-    consumers = C + P.senescent_consumption_fraction * S
+    # implanted cells eat from the same supply: many cells in a poorly fed disc starve
+    consumers = C + P.senescent_consumption_fraction * S + P.implanted_consumption_ratio * Im
     glucose = assign(
         "glucose",
         "1",
@@ -229,12 +230,28 @@ def build_model() -> SymbolicModel:
         _hill_down(glucose, P.glucose_stress_half, 4)
         + 1 / (1 + sp.exp((ph - P.ph_stress_half) / P.ph_stress_width)),
     )
+    # anti-inflammatory pulse of an injected corticosteroid (or hyaluronic acid): a Bateman
+    # curve in the time since the injection, scaled to peak at 1 (onset k_o > clearance k_c)
+    since_pulse = t - P.tx_pulse_start
+    k_on, k_off = P.tx_pulse_onset_rate, P.tx_pulse_clearance_rate
+    pulse_peak_time = sp.log(k_on / k_off) / (k_on - k_off)
+    pulse = assign(
+        "anti_inflammatory_pulse",
+        "1",
+        "Anti-inflammatory drug activity in the disc (injected corticosteroid or hyaluronic "
+        "acid): tx_pulse_gain x Bateman curve of the time since injection, peak = gain",
+        P.tx_pulse_gain
+        * (sp.exp(-k_off * since_pulse) - sp.exp(-k_on * since_pulse))
+        / (sp.exp(-k_off * pulse_peak_time) - sp.exp(-k_on * pulse_peak_time)),
+    )
     inflammation = assign(
         "inflammation",
         "1",
         "Inflammation index (IL-1beta/TNF-alpha activity; 1 = moderately inflamed disc)",
         P.il1_signalling
         / (1 + P.tx_il1_block * E)
+        / (1 + pulse)
+        / (1 + P.tx_paracrine_antiinflammatory * Im)
         * (
             P.inflammation_basal
             + P.inflammation_per_senescent * S
@@ -287,6 +304,7 @@ def build_model() -> SymbolicModel:
         P.anabolic_capacity
         * P.anabolic_gene_expression
         * (1 + P.tx_anabolic_gain * E)
+        * (1 + P.tx_paracrine_anabolic * Im)
         * age_factor
         * sp.exp(-P.genetic_anabolic_effect * genetic_score)
         / (1 + inflammation / P.anabolic_inflammation_half)
@@ -348,7 +366,8 @@ def build_model() -> SymbolicModel:
         / (F**2 + P.nerve_fissure_half**2)
         * _hill_down(PG, P.nerve_proteoglycan_inhibition, 2),
     )
-    sensitised = 1 + P.nociceptor_inflammation_gain * inflammation
+    # NSAIDs block the prostaglandin part of nociceptor sensitisation (COX inhibition)
+    sensitised = 1 + P.nociceptor_inflammation_gain * inflammation * (1 - P.tx_cox_inhibition)
     disc_input = assign(
         "disc_nociceptive_input",
         "1",
@@ -358,13 +377,24 @@ def build_model() -> SymbolicModel:
         + P.radicular_gain * Hn * sensitised,
     )
 
+    implant_death = assign(
+        "implanted_cell_death",
+        "1/day",
+        "Death rate of implanted cells: the product's own rate, the niche's nutrient stress "
+        "(low glucose, low pH) times the product's sensitivity, and osmotic/mechanical stress "
+        "(swelling pressure x load)",
+        P.tx_implant_death_rate
+        + P.implanted_nutrient_death_rate * P.tx_implant_niche_sensitivity * nutrient_stress
+        + P.implanted_osmotic_death_rate * load * swelling,
+    )
+
     # ------------------------------------------------------------------------ disc rates
     # part of matrix loss does not need cell-made enzymes, so losing cells loses matrix
     passive = P.matrix_passive_loss_fraction
     proliferation = P.cell_proliferation_rate * (glucose / glucose_ref) * (1 - C - S)
     disc_rates = (
         -ep_rate * (Pe - P.endplate_floor),
-        proliferation * C - (cell_death + senescence) * C,
+        proliferation * C - (cell_death + senescence) * C + P.tx_implant_differentiation_rate * Im,
         senescence * C - P.senescent_clearance_rate * S,
         P.proteoglycan_turnover_rate * (synthesis - (passive + (1 - passive) * aggrecanase) * PG),
         P.collagen_turnover_rate
@@ -382,11 +412,27 @@ def build_model() -> SymbolicModel:
         + P.tx_inheritance * proliferation * T
         - (cell_death + senescence + P.tx_payload_loss_rate) * T,
         P.tx_onset_rate * (T - E),
+        # implanted cells die (niche) or differentiate into NP-like cells (join viable cells)
+        -(implant_death + P.tx_implant_differentiation_rate) * Im,
     )
 
     # --------------------------------------------------------------- patient assignments
     pa: list[Quantity] = []
     nociceptive_input = _sym("nociceptive_input")
+    drug_tone = Quantity(
+        "opioid_drug_tone",
+        "1",
+        "Spinal opioid tone from an opioid drug: daily dose / opioid_mme_per_tone, falling "
+        "with tolerance from 1 to opioid_tolerance_floor at opioid_tolerance_rate",
+        P.tx_opioid_mme
+        / P.opioid_mme_per_tone
+        * (
+            P.opioid_tolerance_floor
+            + (1 - P.opioid_tolerance_floor)
+            * sp.exp(-P.opioid_tolerance_rate * (t - P.tx_opioid_start))
+        ),
+    )
+    pa.append(drug_tone)
     transmission = Quantity(
         "transmission",
         "1",
@@ -394,7 +440,13 @@ def build_model() -> SymbolicModel:
         "(transgene repression of SCN9A and secreted opioid peptides included)",
         (P.nav17_expression * (1 - P.tx_nav17_knockdown * Ed)) ** P.nav17_exponent
         * (1 + P.endogenous_opioid_tone)
-        / (1 + P.endogenous_opioid_tone + P.exogenous_opioid_tone + P.tx_opioid_gain * Ed),
+        / (
+            1
+            + P.endogenous_opioid_tone
+            + P.exogenous_opioid_tone
+            + P.tx_opioid_gain * Ed
+            + drug_tone.symbol
+        ),
     )
     pa.append(transmission)
     transmitted = Quantity(
@@ -415,6 +467,8 @@ def build_model() -> SymbolicModel:
         -P.tx_csf_clearance_rate * Vi,
         P.tx_csf_clearance_rate * Vi * (P.tx_drg_reach - Td) - P.tx_drg_loss_rate * Td,
         P.tx_drg_onset_rate * (Td - Ed),
+        # conservative care: fear-avoidance reduction relaxes towards its programme target
+        P.tx_care_rate * (P.tx_care_target - R),
     )
 
     # ---------------------------------------------------------------------- observables
@@ -470,9 +524,27 @@ def build_model() -> SymbolicModel:
             P.rptor_expression * (1 - P.tx_rptor_knockdown * expressing_share),
         ),
         Quantity("transgene_activity", "1", "Payload activity in the disc", E),
+        Quantity(
+            "implanted_cells",
+            "1",
+            "Surviving implanted cells (not yet differentiated), relative to the reference "
+            "NP viable cell density",
+            Im,
+        ),
+        Quantity(
+            "anti_inflammatory_pulse",
+            "1",
+            "Anti-inflammatory drug activity (corticosteroid, hyaluronic acid)",
+            pulse,
+        ),
     )
     pain_input = x * (1 + P.sensitisation_gain * CS)
     latent = 10 * pain_input**2 / (pain_input**2 + P.pain_scale**2)
+    fear_now = cov["fear_avoidance"] - R
+    # expectation of relief after a treatment (placebo component), decaying since it began
+    expectation = P.tx_expectation_gain * sp.exp(
+        -P.expectation_decay_rate * (t - P.tx_expectation_start)
+    )
     patient_obs = (
         Quantity(
             "pain_latent",
@@ -488,8 +560,9 @@ def build_model() -> SymbolicModel:
             * (
                 1
                 + P.depression_pain_effect * cov["depression"]
-                + P.fear_avoidance_pain_effect * cov["fear_avoidance"]
-            ),
+                + P.fear_avoidance_pain_effect * fear_now
+            )
+            * (1 - expectation),
         ),
         Quantity(
             "nav17_relative_expression",
@@ -506,15 +579,35 @@ def build_model() -> SymbolicModel:
         Quantity(
             "fear_avoidance_z",
             "1",
-            "Fear-avoidance beliefs (covariate, SD units)",
-            cov["fear_avoidance"],
+            "Fear-avoidance beliefs now (SD units): the covariate less the reduction built by "
+            "conservative care",
+            fear_now,
+        ),
+        Quantity(
+            "expectation_effect",
+            "1",
+            "Fractional reduction of reported pain by the expectation of relief (placebo "
+            "component of a treatment)",
+            expectation,
+        ),
+        Quantity(
+            "opioid_daily_mme",
+            "mg/day",
+            "Opioid drug taken, morphine milligram equivalents per day (0 = off opioids)",
+            P.tx_opioid_mme,
+        ),
+        Quantity(
+            "opioid_drug_tone",
+            "1",
+            "Spinal opioid tone from the opioid drug, after tolerance",
+            drug_tone.symbol,
         ),
     )
 
     return SymbolicModel(
         t=t,
-        disc_states=(Pe, C, S, PG, CII, DH, F, Hn, N, V, T, E),
-        patient_states=(CS, Vi, Td, Ed),
+        disc_states=(Pe, C, S, PG, CII, DH, F, Hn, N, V, T, E, Im),
+        patient_states=(CS, Vi, Td, Ed, R),
         disc_assignments=tuple(da),
         patient_assignments=tuple(pa),
         disc_rates=disc_rates,
@@ -548,6 +641,8 @@ def _reference(expr, assignments, Pe, C, S, PG, Hn, glucose_ref, extra=None):
         _sym("anabolic_capacity"): 1,
         _sym("enzyme_basal"): 1,
         _sym("transgene_expression"): 0,
+        _sym("implanted_cells"): 0,
+        _sym("tx_pulse_gain"): 0,
     }
     if extra:
         ref.update(extra)

@@ -95,6 +95,13 @@ DISC_STATES: tuple[StateSpec, ...] = (
         "time (1 = every cell of the reference disc expressing)",
         0.0,
     ),
+    StateSpec(
+        "implanted_cells",
+        "1",
+        "Surviving implanted cells (MSC, progenitor or discogenic cells) not yet "
+        "differentiated, same reference as viable_cells; zero in an untreated disc",
+        0.0,
+    ),
 )
 
 PATIENT_STATES: tuple[StateSpec, ...] = (
@@ -123,6 +130,13 @@ PATIENT_STATES: tuple[StateSpec, ...] = (
         "drg_expression",
         "1",
         "Payload activity in the lumbar DRG: follows drg_transduced with the onset time",
+        0.0,
+    ),
+    StateSpec(
+        "rehabilitation",
+        "1",
+        "Reduction of fear-avoidance beliefs (SD units) built up by conservative care / "
+        "physical therapy; zero without it",
         0.0,
     ),
 )

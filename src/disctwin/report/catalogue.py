@@ -6,8 +6,11 @@ it is stale.
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from disctwin.therapies import THERAPIES, catalogue
 from disctwin.therapies.catalogue import Quantity
+from disctwin.therapies.products import products
 
 __all__ = ["catalogue_markdown"]
 
@@ -135,4 +138,21 @@ def catalogue_markdown() -> str:
             f"({', '.join(h.families)}) | {h.onset_days_median.value:g} | "
             f"{', '.join(f'{s:g}' for s in h.severity)} | {_cell(h.probability_max.source)} |"
         )
+    w("\n## Cell products, comparators and the expectation effect\n")
+    w("From `cells.toml` and `comparators.toml` (`disctwin.therapies.products`).\n")
+    for section, model in products():
+        w(f"\n### {section}\n")
+        _quantities(section, model, w)
     return "\n".join(out) + "\n"
+
+
+def _quantities(prefix: str, node, w) -> None:
+    """Every sourced number under ``node`` (a catalogue model or dict), one line each."""
+    if isinstance(node, Quantity):
+        w(f"- `{prefix}` = {_q(node)}: {_cell(node.source)}")
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            _quantities(f"{prefix}.{k}", v, w)
+    elif isinstance(node, BaseModel):
+        for k in type(node).model_fields:
+            _quantities(f"{prefix}.{k}", getattr(node, k), w)

@@ -3,7 +3,17 @@
 >>> from disctwin.therapies import load_regimen, simulate_twins     # doctest: +SKIP
 """
 
-from disctwin.therapies import crispr, gene_transfer, procedure, rnai  # noqa: F401  (register)
+from disctwin.therapies import (  # noqa: F401  (register the modalities)
+    cell_therapy,
+    conservative_care,
+    corticosteroid,
+    crispr,
+    gene_transfer,
+    nsaid,
+    opioid,
+    procedure,
+    rnai,
+)
 from disctwin.therapies.base import (
     THERAPIES,
     AbstractTherapy,

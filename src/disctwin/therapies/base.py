@@ -59,6 +59,8 @@ class Effect:
         level: disc level 0-4 for disc states/parameters, None for patient ones.
         value: scalar or (n_patients,) values.
         mask: (n_patients,) patients it applies to (None: all).
+        delay_days: days after the dosing time at which it happens (e.g. the end of a
+            course of tablets or of a physiotherapy programme).
     """
 
     kind: str
@@ -66,6 +68,7 @@ class Effect:
     level: int | None
     value: float | np.ndarray
     mask: np.ndarray | None = None
+    delay_days: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,8 @@ class DoseContext:
         target_levels: (n, 5) bool, the levels this dose treats in each patient.
         region: seroprevalence region.
         earlier: the regimen's earlier doses (for antibodies raised by them).
+        dose_age_days: (n,) each patient's age at this dose (for effects that start a
+            clock: a drug's time course, tolerance, expectation); None when unknown.
     """
 
     seed: int
@@ -109,6 +114,7 @@ class DoseContext:
     target_levels: np.ndarray
     region: str = "us"
     earlier: tuple[DoseSettings, ...] = field(default=())
+    dose_age_days: np.ndarray | None = None
 
     @property
     def n_patients(self) -> int:
@@ -122,6 +128,9 @@ class AbstractTherapy(ABC):
     Settings: ClassVar[type[DoseSettings]]
     states: ClassVar[tuple[str, ...]]
     parameters: ClassVar[tuple[str, ...]]
+    #: kind of treatment for the expectation effect (:mod:`disctwin.therapies.nonspecific`):
+    #: ``"injection"``, ``"oral"`` or ``"exercise"``.
+    expectation: ClassVar[str] = "injection"
 
     @abstractmethod
     def effects(self, settings: DoseSettings, ctx: DoseContext) -> list[Effect]:

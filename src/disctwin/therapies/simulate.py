@@ -37,6 +37,7 @@ from disctwin.population import Population
 from disctwin.therapies.base import THERAPIES, DoseContext, Effect
 from disctwin.therapies.catalogue import REGIONS
 from disctwin.therapies.harms import AE_SCHEMA, draw_adverse_events
+from disctwin.therapies.nonspecific import expectation_effects
 from disctwin.therapies.regimen import Regimen
 from disctwin.units import DAYS_PER_YEAR
 
@@ -92,15 +93,18 @@ def dose_events(
     *,
     index_levels: np.ndarray | None = None,
     region: str = "us",
+    blinded: bool | None = None,
 ) -> tuple[list[tuple], list[pa.Table]]:
     """Event rows (patient row, time, kind, index, value) of every dose, and the adverse
-    events of each dose."""
+    events of each dose. With ``blinded`` True or False the first dose also starts the
+    expectation effect of a treated arm (:mod:`disctwin.therapies.nonspecific`)."""
     n = len(population)
     levels = _index_levels(index_levels, n)
     rows: list[tuple] = []
     adverse = []
     for k, settings in enumerate(regimen.doses):
         therapy = THERAPIES[settings.modality]()
+        times = treatment_age_days + settings.day
         ctx = DoseContext(
             seed=population.seed,
             patient_index=population.patient_index,
@@ -108,9 +112,12 @@ def dose_events(
             target_levels=levels,
             region=region,
             earlier=regimen.doses[:k],
+            dose_age_days=times,
         )
-        times = treatment_age_days + settings.day
-        for effect in therapy.effects(settings, ctx):
+        effects = therapy.effects(settings, ctx)
+        if k == 0 and blinded is not None:
+            effects = effects + expectation_effects(regimen, blinded, ctx)
+        for effect in effects:
             rows.extend(_effect_rows(effect, population, times))
         adverse.append(
             draw_adverse_events(
@@ -148,7 +155,7 @@ def _effect_rows(effect: Effect, population: Population, times: np.ndarray) -> l
     values = np.broadcast_to(np.asarray(effect.value, dtype=float), (n,))
     rows_mask = np.ones(n, dtype=bool) if effect.mask is None else effect.mask
     return [
-        (row, float(times[row]), effect.kind, index, float(values[row]))
+        (row, float(times[row]) + effect.delay_days, effect.kind, index, float(values[row]))
         for row in np.flatnonzero(rows_mask)
     ]
 
@@ -196,6 +203,7 @@ def simulate_twins(
     engine: Engine | None = None,
     index_levels: np.ndarray | None = None,
     region: str = "us",
+    blinded: bool | None = None,
 ) -> TwinResult:
     """Simulate treated and untreated twins (see module docs).
 
@@ -208,6 +216,10 @@ def simulate_twins(
         index_levels: (n, 5) bool, the levels doses with ``levels = "index"`` treat
             (default: L4/5).
         region: seroprevalence region (``us``, ``europe``, ``china``).
+        blinded: the non-specific expectation effect of being treated
+            (:mod:`disctwin.therapies.nonspecific`): None (default) leaves it out, so the
+            twins differ only by the therapy's specific effects; True (a blinded trial arm)
+            or False (an open arm) adds it to the treated twin from its first dose.
     """
     engine = engine or Engine()
     n = len(population)
@@ -224,7 +236,7 @@ def simulate_twins(
     if np.any(np.diff(ages, axis=1) < 0) or np.any(ages < t0):
         raise ConfigError(Problem("output_ages_days", "...", "ascending ages >= age 10"))
     rows, adverse = dose_events(
-        population, regimen, start, index_levels=index_levels, region=region
+        population, regimen, start, index_levels=index_levels, region=region, blinded=blinded
     )
     treated_events = EventTable.from_rows(n, rows)
     untreated_events = EventTable.from_rows(n, [(r[0], r[1], *_NOOP) for r in rows])

@@ -1,0 +1,204 @@
+"""Catalogues of cell products, comparator drugs, conservative care and the expectation effect.
+
+Loaded from ``disctwin/therapies/data/cells.toml`` and ``comparators.toml`` and validated at
+load like the gene-therapy catalogue (:mod:`disctwin.therapies.catalogue`): every number is
+a :class:`~disctwin.therapies.catalogue.Quantity` with value, unit, plausible range and
+source. Nothing here simulates; the modalities :mod:`~disctwin.therapies.cell_therapy`,
+:mod:`~disctwin.therapies.corticosteroid`, :mod:`~disctwin.therapies.opioid`,
+:mod:`~disctwin.therapies.nsaid`, :mod:`~disctwin.therapies.conservative_care` and
+:mod:`~disctwin.therapies.nonspecific` read these values when they build dose events.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from disctwin.errors import ConfigError, Problem
+from disctwin.therapies.catalogue import Quantity
+
+__all__ = [
+    "CellProduct",
+    "CellSource",
+    "Comparators",
+    "HarmTiming",
+    "Products",
+    "products",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HarmTiming(_Frozen):
+    """When and how severe an adverse event is (its probability is computed per dose)."""
+
+    label: str
+    onset_days_median: Quantity | None = None
+    onset_days_gsd: Quantity
+    severity: tuple[float, float, float, float, float]
+    severity_source: str
+
+    @field_validator("severity")
+    @classmethod
+    def _distribution(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(v < 0 for v in value) or abs(sum(value) - 1.0) > 1e-9:
+            raise ValueError("severity needs 5 non-negative shares of grades 1-5 summing to 1")
+        return value
+
+
+class FixedHarm(HarmTiming):
+    """A harm with a fixed probability per exposure."""
+
+    probability: Quantity
+    route: str = "any"
+
+
+class CellProduct(_Frozen):
+    """Shared constants of intradiscal cell products."""
+
+    np_reference_cells: Quantity
+    osteophyte_per_1e7_leaked: Quantity
+    osteophyte_max: Quantity
+
+
+class Carrier(_Frozen):
+    """What the cells are suspended in: leakage back through the needle track, and whether
+    the carrier is hyaluronic acid (which has its own small anti-inflammatory effect)."""
+
+    label: str
+    leakage: Quantity
+    ha_pulse: bool
+
+
+class CellSource(_Frozen):
+    """One cell source: survival, differentiation, paracrine secretion, harms."""
+
+    label: str
+    donor: Literal["autologous", "allogeneic"]
+    culture_expanded: bool
+    death_rate: Quantity
+    niche_sensitivity: Quantity
+    differentiation_rate: Quantity
+    paracrine_antiinflammatory: Quantity
+    paracrine_anabolic: Quantity
+    tumour_probability: Quantity
+    immune_reaction_probability: Quantity
+
+
+class Steroid(_Frozen):
+    label: str
+    prednisolone_equivalent: Quantity
+    onset_rate: Quantity
+    clearance_rate: Quantity
+
+
+class SteroidRoute(_Frozen):
+    label: str
+    max_gain: Quantity
+    dose_50_mg: Quantity
+
+
+class Corticosteroids(_Frozen):
+    drug: dict[str, Steroid]
+    route: dict[str, SteroidRoute]
+    harm: dict[str, FixedHarm]
+
+
+class DrugHarm(HarmTiming):
+    """A harm of continuous drug therapy: probability ``s (1 - exp(-h (dose/ref)^a years))``
+    with ``s`` the susceptible share (1 unless given), median onset ``onset_fraction`` of the
+    therapy's duration."""
+
+    hazard_per_year: Quantity
+    dose_exponent: Quantity
+    onset_fraction: Quantity
+    susceptible: Quantity | None = None
+
+
+class Opioids(_Frozen):
+    reference_mme: Quantity
+    harm: dict[str, DrugHarm]
+
+
+class Nsaid(_Frozen):
+    label: str
+    cox_inhibition: Quantity
+    gi_bleeding_per_year: Quantity
+    cardiovascular_per_year: Quantity
+
+
+class Nsaids(_Frozen):
+    drug: dict[str, Nsaid]
+    harm: dict[str, HarmTiming]
+
+
+class ConservativeCare(_Frozen):
+    fear_reduction: Quantity
+    onset_rate: Quantity
+    retained_fraction: Quantity
+    loss_rate: Quantity
+    harm: dict[str, FixedHarm]
+
+
+class HyaluronicAcid(_Frozen):
+    pulse_gain: Quantity
+    onset_rate: Quantity
+    clearance_rate: Quantity
+
+
+class Expectation(_Frozen):
+    injection: Quantity
+    oral: Quantity
+    exercise: Quantity
+    blinded_factor: Quantity
+
+
+class Comparators(_Frozen):
+    corticosteroid: Corticosteroids
+    opioid: Opioids
+    nsaid: Nsaids
+    conservative_care: ConservativeCare
+    hyaluronic_acid: HyaluronicAcid
+    expectation: Expectation
+
+
+class Products(_Frozen):
+    """Everything the cell-therapy and comparator modalities read."""
+
+    product: CellProduct
+    carrier: dict[str, Carrier]
+    source: dict[str, CellSource]
+    cell_harm: dict[str, HarmTiming]
+    comparators: Comparators
+
+
+def _read(name: str) -> dict:
+    text = resources.files("disctwin.therapies").joinpath("data", name).read_text("utf-8")
+    return tomllib.loads(text)
+
+
+@cache
+def products() -> Products:
+    """The packaged cell and comparator catalogue, validated (cached)."""
+    cells = _read("cells.toml")
+    try:
+        return Products(
+            product=cells["product"],
+            carrier=cells["carrier"],
+            source=cells["source"],
+            cell_harm=cells["harm"],
+            comparators=_read("comparators.toml"),
+        )
+    except ValidationError as err:
+        raise ConfigError(
+            [
+                Problem(".".join(str(x) for x in e["loc"]), e.get("input"), e["msg"])
+                for e in err.errors()
+            ]
+        ) from None
