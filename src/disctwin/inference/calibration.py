@@ -129,8 +129,10 @@ class _Bounds:
 
     def natural(self, u: np.ndarray) -> np.ndarray:
         if self.log:
-            return np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
-        return self.low + u * (self.high - self.low)
+            x = np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
+        else:
+            x = self.low + u * (self.high - self.low)
+        return np.clip(x, self.low, self.high)  # no rounding past a bound
 
     def unit(self, x: float) -> float:
         if self.log:
