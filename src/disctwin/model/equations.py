@@ -389,12 +389,14 @@ def build_model() -> SymbolicModel:
     )
 
     # ------------------------------------------------------------------------ disc rates
+    # implanted cells become NP-like cells as fast as the supply lets them (Naqvi & Buckley)
+    differentiation = P.tx_implant_differentiation_rate * (glucose / glucose_ref) * Im
     # part of matrix loss does not need cell-made enzymes, so losing cells loses matrix
     passive = P.matrix_passive_loss_fraction
     proliferation = P.cell_proliferation_rate * (glucose / glucose_ref) * (1 - C - S)
     disc_rates = (
         -ep_rate * (Pe - P.endplate_floor),
-        proliferation * C - (cell_death + senescence) * C + P.tx_implant_differentiation_rate * Im,
+        proliferation * C - (cell_death + senescence) * C + differentiation,
         senescence * C - P.senescent_clearance_rate * S,
         P.proteoglycan_turnover_rate * (synthesis - (passive + (1 - passive) * aggrecanase) * PG),
         P.collagen_turnover_rate
@@ -413,7 +415,7 @@ def build_model() -> SymbolicModel:
         - (cell_death + senescence + P.tx_payload_loss_rate) * T,
         P.tx_onset_rate * (T - E),
         # implanted cells die (niche) or differentiate into NP-like cells (join viable cells)
-        -(implant_death + P.tx_implant_differentiation_rate) * Im,
+        -implant_death * Im - differentiation,
     )
 
     # --------------------------------------------------------------- patient assignments

@@ -21,6 +21,7 @@ from disctwin.trial.cdisc import (
     write_run,
 )
 from disctwin.trial.endpoints import FollowUp, endpoint_values, exact_response_rate
+from disctwin.trial.nonspecific import ResponseParts, response_parts
 from disctwin.trial.protocol import (
     DISC_VARIABLES,
     PATIENT_VARIABLES,
@@ -52,6 +53,7 @@ __all__ = [
     "FollowUp",
     "Multiplicity",
     "Protocol",
+    "ResponseParts",
     "SampleSizeSearch",
     "Screening",
     "SequentialOutcome",
@@ -77,6 +79,7 @@ __all__ = [
     "randomise",
     "replicate_seed",
     "responder_logistic",
+    "response_parts",
     "risk_difference",
     "run_replicates",
     "screen",
