@@ -58,3 +58,46 @@ def test_rhs_jacobian_and_time_derivative_match_lambdify(setup, rng):
             h = 1e-2
             fd = (ref.f(t + h, y, pop.parameters[i]) - ref.f(t - h, y, pop.parameters[i])) / (2 * h)
             np.testing.assert_allclose(ft, fd, rtol=1e-6, atol=1e-14)
+
+
+def test_untreated_fast_path_matches_lambdify_and_treated_patients_take_the_full_path(setup, rng):
+    """With every therapy compartment and inert therapy parameter at zero, the generated code
+    takes its untreated branch; it must equal the full model there (and the full branch must
+    still be used as soon as one therapy quantity is not zero)."""
+    from disctwin.model import DISC_STATES, N_LEVELS, PATIENT_STATES, state_index
+
+    pop, module, _, ref = setup
+    n = module.N_STATES
+    therapy = [
+        state_index(s.name, lv) for lv in range(N_LEVELS) for s in DISC_STATES if s.therapy
+    ] + [state_index(s.name) for s in PATIENT_STATES if s.therapy]
+    assert therapy and pop.layout.inert
+    for i in range(len(pop)):
+        for t, y in _points(rng, n=2):
+            for active in (False, True):
+                y = y.copy()
+                y[therapy] = 0.0
+                if active:  # one disc carries a payload: its block takes the full path
+                    y[state_index("transgene_expression", 2)] = 0.3
+                params = pop.parameters[i].copy()
+                if active:  # and a drug acts on another disc through an inert parameter only
+                    name = (
+                        "tx_cox_inhibition"
+                        if "tx_cox_inhibition" in pop.layout.offsets
+                        else ("tx_anabolic_gain")
+                    )
+                    params[pop.layout.slot(name, 1)] = 0.5
+                ext = np.empty((1, module.N_PARAMETERS + module.N_DERIVED))
+                module.derive(params[None, :], ext)
+                ext = ext[0]
+                dydt = np.zeros(n)
+                module.rhs(t, y, ext, dydt)
+                np.testing.assert_allclose(dydt, ref.f(t, y, params), rtol=1e-11, atol=1e-16)
+                J = np.zeros((n, n))
+                module.jac(t, y, ext, J)
+                J_ref = ref.jac(t, y, params)
+                for k in range(module.N_BLOCKS):
+                    s = slice(k * module.BLOCK_SIZE, (k + 1) * module.BLOCK_SIZE)
+                    np.testing.assert_allclose(J[s, s], J_ref[s, s], rtol=1e-10, atol=1e-15)
+                tail = slice(n - module.N_TAIL, n)
+                np.testing.assert_allclose(J[tail], J_ref[tail], rtol=1e-10, atol=1e-15)

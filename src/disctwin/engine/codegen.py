@@ -25,7 +25,13 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from disctwin.model import ParameterLayout
 from disctwin.model.equations import COVARIATES, SymbolicModel
-from disctwin.model.states import N_DISC_STATES, N_LEVELS, N_PATIENT_STATES
+from disctwin.model.states import (
+    DISC_STATES,
+    N_DISC_STATES,
+    N_LEVELS,
+    N_PATIENT_STATES,
+    PATIENT_STATES,
+)
 
 __all__ = ["generate_model_source"]
 
@@ -122,6 +128,26 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
             for e, r in zip(tail_t, tail_rates, strict=True)
         ]
 
+    # ------------------------------------------------------------ untreated fast path
+    # Therapy compartments and inert therapy parameters are zero in untreated patients and
+    # discs (and before the first dose). Each block then also gets code with those symbols
+    # set to zero (after differentiation, so the Jacobian is exact there), chosen at run time
+    # when they are all exactly zero: the untreated model costs what the natural history does.
+    gate = {
+        sp.Symbol(spec.name, real=True): sp.Integer(0)
+        for spec in (*DISC_STATES, *PATIENT_STATES)
+        if spec.therapy
+    }
+    gate.update({sp.Symbol(n, real=True): sp.Integer(0) for n in layout.inert})
+
+    def fast(exprs):
+        return [sp.sympify(e).subs(gate) for e in exprs]
+
+    f_disc_rates, f_disc_input = fast(disc_rates), fast([disc_input])[0]
+    f_jac_disc, f_input_grad, f_dfdt_disc = fast(jac_disc), fast(input_grad), fast(dfdt_disc)
+    f_tail_rates, f_tail_jac, f_tail_t = fast(tail_rates), fast(tail_jac), fast(tail_t)
+    f_input_t = fast([input_t])[0]
+
     # --------------------------------------------------------------------- hoisting
     param_syms = {sp.Symbol(n, real=True) for n in layout.names}
     hoist = _Hoister(param_syms)
@@ -131,6 +157,11 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
     tail_rates, tail_jac = [hoist(e) for e in tail_rates], [hoist(e) for e in tail_jac]
     tail_t = [hoist(e) for e in tail_t]
     input_t_h = hoist(input_t)
+    f_disc_rates, f_disc_input = [hoist(e) for e in f_disc_rates], hoist(f_disc_input)
+    f_jac_disc, f_input_grad = [hoist(e) for e in f_jac_disc], [hoist(e) for e in f_input_grad]
+    f_dfdt_disc = [hoist(e) for e in f_dfdt_disc]
+    f_tail_rates, f_tail_jac = [hoist(e) for e in f_tail_rates], [hoist(e) for e in f_tail_jac]
+    f_tail_t, f_input_t = [hoist(e) for e in f_tail_t], hoist(f_input_t)
 
     per_disc = {n for n, w in layout.widths.items() if w > 1}
     offsets = dict(layout.offsets)
@@ -185,6 +216,49 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         _emit(code_printer, repl, lines, indent)
         return reduced
 
+    inverse = {sym: e for e, sym in hoist.table.items()}
+
+    def gated(exprs) -> list[sp.Symbol]:
+        """Gated symbols the expressions use, also inside hoisted parameter expressions."""
+        found = set()
+        for e in exprs:
+            for x in e.free_symbols:
+                found |= {
+                    y for y in (inverse[x].free_symbols if x in inverse else {x}) if y in gate
+                }
+        return sorted(found, key=str)
+
+    def gate_check(exprs) -> str | None:
+        """Run-time test that every gated symbol these expressions use is exactly zero."""
+        syms = gated(exprs)
+        if not syms:
+            return None
+        return " and ".join(f"{code_printer.doprint(local(x))} == 0.0" for x in syms)
+
+    def branches(full, fast_, targets, prefix, indent, lines):
+        """Emit ``targets = exprs`` with the untreated fast path when it applies."""
+        pad = " " * indent
+        check = gate_check(full)
+        if check is None:
+            reduced = cse_block(full, prefix, lines, indent)
+            lines += [
+                f"{pad}{t} = {code_printer.doprint(e)}"
+                for t, e in zip(targets, reduced, strict=True)
+            ]
+            return
+        lines.append(f"{pad}if {check}:")
+        reduced = cse_block(fast_, prefix + "f", lines, indent + 4)
+        lines += [
+            f"{pad}    {t} = {code_printer.doprint(e)}"
+            for t, e in zip(targets, reduced, strict=True)
+        ]
+        lines.append(f"{pad}else:")
+        reduced = cse_block(full, prefix, lines, indent + 4)
+        lines += [
+            f"{pad}    {t} = {code_printer.doprint(e)}"
+            for t, e in zip(targets, reduced, strict=True)
+        ]
+
     def function(
         name,
         out,
@@ -194,12 +268,16 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         tail_targets,
         with_input: bool,
         with_input_t: bool = False,
+        fast_disc=(),
+        fast_tail=(),
     ) -> list[str]:
         lines = ["@nb.njit(cache=True)", f"def {name}(t, y, p, {out}):"]
         all_disc = list(disc_exprs) + ([disc_input_h] if with_input else [])
         all_disc += [input_t_h] if with_input_t else []
-        d_names, p_names = used(all_disc)
-        td_names, tp_names = used(tail_exprs)
+        all_fast = list(fast_disc) + ([f_disc_input] if with_input else [])
+        all_fast += [f_input_t] if with_input_t else []
+        d_names, p_names = used(all_disc + all_fast + gated(all_disc))
+        td_names, tp_names = used(list(tail_exprs) + list(fast_tail) + gated(tail_exprs))
         if td_names:
             raise ValueError(f"patient states depend on per-disc parameters {td_names}")
         lines += loads(4, sorted(set(p_names) | set(tp_names)), disc=False)
@@ -211,21 +289,22 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         lines.append(f"        o = k * {nb_}")
         lines += disc_state_loads(8)
         lines += loads(8, d_names, disc=True)
-        reduced = cse_block(all_disc, "_x", lines, 8)
-        for target, e in zip(disc_targets, reduced, strict=False):
-            lines.append(f"        {target} = {code_printer.doprint(e)}")
+        targets = list(disc_targets[: len(disc_exprs)])
         if with_input:
-            lines.append(f"        acc_input += {code_printer.doprint(reduced[len(disc_exprs)])}")
+            targets.append("a_input_k")
         if with_input_t:
-            lines.append(f"        acc_input_t += {code_printer.doprint(reduced[-1])}")
+            targets.append("a_input_t_k")
+        branches(all_disc, all_fast, targets, "_x", 8, lines)
+        if with_input:
+            lines.append("        acc_input += a_input_k")
+        if with_input_t:
+            lines.append("        acc_input_t += a_input_t_k")
         lines += tail_state_loads(4)
         if with_input:
             lines.append(f"    a_{agg_symbol.name} = acc_input")
         if with_input_t:
             lines.append(f"    a_{input_t_symbol.name} = acc_input_t")
-        reduced = cse_block(tail_exprs, "_y", lines, 4)
-        for target, e in zip(tail_targets, reduced, strict=True):
-            lines.append(f"    {target} = {code_printer.doprint(e)}")
+        branches(list(tail_exprs), list(fast_tail), list(tail_targets), "_y", 4, lines)
         lines += ["    return 0", ""]
         return lines
 
@@ -279,12 +358,15 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         tail_rates,
         [f"dydt[{n_disc_total + i}]" for i in range(N_PATIENT_STATES)],
         with_input=True,
+        fast_disc=f_disc_rates,
+        fast_tail=f_tail_rates,
     )
     jac_targets = [f"J[o + {i}, o + {j}]" for i in range(nb_) for j in range(nb_)]
     grad_targets = [
         f"J[{n_disc_total + i}, o + {j}]" for j in range(nb_) for i in range(N_PATIENT_STATES)
     ]
     grad_exprs = [input_grad[j] for j in range(nb_) for _ in range(N_PATIENT_STATES)]
+    f_grad_exprs = [f_input_grad[j] for j in range(nb_) for _ in range(N_PATIENT_STATES)]
     tail_targets = []
     for i in range(N_PATIENT_STATES):
         tail_targets.append(f"g_{i}")
@@ -299,6 +381,8 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         tail_jac,
         tail_targets,
         with_input=True,
+        fast_disc=f_jac_disc + f_grad_exprs,
+        fast_tail=f_tail_jac,
     )
     # chain rule: the tail rows so far hold d input_k / d y_k; scale by d f_tail / d input
     scale = [f"    for c in range({n_disc_total}):"]
@@ -313,5 +397,7 @@ def generate_model_source(model: SymbolicModel, layout: ParameterLayout) -> str:
         [f"ft[{n_disc_total + i}]" for i in range(N_PATIENT_STATES)],
         with_input=with_input_t or any(agg_symbol in e.free_symbols for e in tail_t),
         with_input_t=with_input_t,
+        fast_disc=f_dfdt_disc,
+        fast_tail=f_tail_t,
     )
     return "\n".join(header + derive + rhs_lines + jac_lines + dfdt_lines)

@@ -297,7 +297,11 @@ def _model_source(layout: ParameterLayout) -> str:
     for module in (equations, states, layout_module, codegen):
         h.update(Path(module.__file__).read_bytes())
     h.update(sympy.__version__.encode())
-    h.update(repr((layout.names, [layout.widths[n] for n in layout.names])).encode())
+    h.update(
+        repr(
+            (layout.names, [layout.widths[n] for n in layout.names], sorted(layout.inert))
+        ).encode()
+    )
     path = cache_dir() / f"source_{h.hexdigest()[:20]}.py"
     if path.is_file():
         return path.read_text(encoding="utf-8")

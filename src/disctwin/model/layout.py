@@ -25,12 +25,14 @@ class ParameterLayout:
         offsets: name -> first slot.
         widths: name -> 1 (patient value) or 5 (one per disc).
         size: total length of the vector.
+        inert: therapy parameters that are 0 when untreated (the engine's fast path).
     """
 
     names: tuple[str, ...]
     offsets: dict[str, int]
     widths: dict[str, int]
     size: int
+    inert: frozenset[str] = frozenset()
 
     @classmethod
     def build(
@@ -53,10 +55,18 @@ class ParameterLayout:
             offsets[cov] = pos
             widths[cov] = 1
             pos += 1
-        return cls(tuple(names), offsets, widths, pos)
+        # therapy parameters whose untreated value is 0: zero in every untreated patient
+        inert = frozenset(
+            spec.name
+            for spec in parameter_set
+            if spec.name in used
+            and spec.group in ("therapy_slot", "therapy_modifier")
+            and all(v == 0.0 for v in spec.values)
+        )
+        return cls(tuple(names), offsets, widths, pos, inert)
 
     def _key(self) -> tuple:
-        return (self.names, tuple(self.widths[n] for n in self.names), self.size)
+        return (self.names, tuple(self.widths[n] for n in self.names), self.size, self.inert)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ParameterLayout) and self._key() == other._key()

@@ -33,6 +33,8 @@ class StateSpec:
     unit: str
     meaning: str
     initial: float
+    #: a therapy compartment: zero and inert until a dose (the engine has a fast path for it)
+    therapy: bool = False
 
 
 DISC_STATES: tuple[StateSpec, ...] = (
@@ -80,6 +82,7 @@ DISC_STATES: tuple[StateSpec, ...] = (
         "Intradiscal gene-transfer payload (viral vector, siRNA) not yet taken up, in "
         "transduction units (dose / dose transducing 63% of the cells it reaches)",
         0.0,
+        therapy=True,
     ),
     StateSpec(
         "transduced_cells",
@@ -87,6 +90,7 @@ DISC_STATES: tuple[StateSpec, ...] = (
         "Viable NP cells carrying the payload (transgene, shRNA, edit), same reference as "
         "viable_cells",
         0.0,
+        therapy=True,
     ),
     StateSpec(
         "transgene_expression",
@@ -94,6 +98,7 @@ DISC_STATES: tuple[StateSpec, ...] = (
         "Payload activity in the disc: follows transduced_cells with the payload's onset "
         "time (1 = every cell of the reference disc expressing)",
         0.0,
+        therapy=True,
     ),
     StateSpec(
         "implanted_cells",
@@ -101,6 +106,7 @@ DISC_STATES: tuple[StateSpec, ...] = (
         "Surviving implanted cells (MSC, progenitor or discogenic cells) not yet "
         "differentiated, same reference as viable_cells; zero in an untreated disc",
         0.0,
+        therapy=True,
     ),
 )
 
@@ -118,6 +124,7 @@ PATIENT_STATES: tuple[StateSpec, ...] = (
         "Intrathecal (or nerve-transported intradermal) payload not yet taken up by DRG "
         "neurons, in transduction units",
         0.0,
+        therapy=True,
     ),
     StateSpec(
         "drg_transduced",
@@ -125,12 +132,14 @@ PATIENT_STATES: tuple[StateSpec, ...] = (
         "Fraction of lumbar dorsal-root-ganglion neurons (and meningeal cells) carrying "
         "the payload",
         0.0,
+        therapy=True,
     ),
     StateSpec(
         "drg_expression",
         "1",
         "Payload activity in the lumbar DRG: follows drg_transduced with the onset time",
         0.0,
+        therapy=True,
     ),
     StateSpec(
         "rehabilitation",
@@ -138,6 +147,7 @@ PATIENT_STATES: tuple[StateSpec, ...] = (
         "Reduction of fear-avoidance beliefs (SD units) built up by conservative care / "
         "physical therapy; zero without it",
         0.0,
+        therapy=True,
     ),
 )
 
