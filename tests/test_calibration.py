@@ -65,7 +65,7 @@ def test_cohorts_are_recruited_the_way_the_studies_recruited():
 
 def test_reparametrised_cohort_equals_a_freshly_sampled_population():
     ps = load_parameter_set("uncalibrated")
-    values = [4e-4, 12000.0, 1.1e-5, 1.4, 8e-5, 1.0, 2e-3, 2.0]
+    values = [4e-4, 12000.0, 1.1e-5, 1.4, 8e-5, 1.0, 2e-3, 2.0, 0.08, 0.07]
     cohort = _VirtualCohort(ps, DISC_FITTED, 17, np.arange(30))
     new = apply_fitted(ps, posterior_columns(DISC_FITTED, values, ps))
     fresh = sample_population(seed=17, parameter_set=new, patient_index=np.arange(30))
