@@ -21,7 +21,9 @@ from disctwin.units import KNOWN_UNITS
 __all__ = [
     "Catalogue",
     "Family",
+    "Frozen",
     "Harm",
+    "HarmTiming",
     "Needle",
     "Payload",
     "Quantity",
@@ -34,11 +36,13 @@ __all__ = [
 REGIONS = ("us", "europe", "china")
 
 
-class _Frozen(BaseModel):
+class Frozen(BaseModel):
+    """Base of every catalogue entry: immutable, unknown fields rejected."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Quantity(_Frozen):
+class Quantity(Frozen):
     """A sourced number: value, unit, plausible range, source."""
 
     value: float
@@ -68,7 +72,7 @@ class Quantity(_Frozen):
         return self
 
 
-class Family(_Frozen):
+class Family(Frozen):
     """A vector family's kinetics (shared by its serotypes)."""
 
     label: str
@@ -81,7 +85,7 @@ class Family(_Frozen):
     antibodies: bool = True
 
 
-class Vector(_Frozen):
+class Vector(Frozen):
     """One vector (serotype or delivery system): reach, dose-response, seroprevalence."""
 
     label: str
@@ -100,7 +104,7 @@ class Vector(_Frozen):
         return value
 
 
-class Payload(_Frozen):
+class Payload(Frozen):
     """What an active payload does: model slot parameter -> value at full activity."""
 
     label: str
@@ -123,7 +127,7 @@ class Payload(_Frozen):
         return self
 
 
-class Route(_Frozen):
+class Route(Frozen):
     """How a payload reaches its target and how antibodies blunt it."""
 
     label: str
@@ -134,7 +138,7 @@ class Route(_Frozen):
     seroconversion: Quantity
 
 
-class Needle(_Frozen):
+class Needle(Frozen):
     """Needle-size injury of an intradiscal puncture (Elliott 2008)."""
 
     outer_diameter_mm: dict[int, float]
@@ -154,9 +158,13 @@ class Needle(_Frozen):
         return r**h / (r**h + self.injury_half_ratio.value**h)
 
 
-class _HarmTiming(_Frozen):
+class HarmTiming(Frozen):
+    """When and how severe an adverse event is: log-normal onset after the dose (median,
+    geometric SD; a median may be left to the modality, e.g. during a drug course) and the
+    shares of grades 1-5."""
+
     label: str
-    onset_days_median: Quantity
+    onset_days_median: Quantity | None = None
     onset_days_gsd: Quantity
     severity: tuple[float, float, float, float, float]
     severity_source: str
@@ -169,18 +177,20 @@ class _HarmTiming(_Frozen):
         return value
 
 
-class Harm(_HarmTiming):
+class Harm(HarmTiming):
     """A procedure harm: a probability per treated disc or per procedure."""
 
+    onset_days_median: Quantity
     route: str
     per: Literal["disc", "procedure"]
     probability: Quantity
     antibiotic_factor: Quantity
 
 
-class VectorHarm(_HarmTiming):
+class VectorHarm(HarmTiming):
     """A vector harm whose probability rises with log dose (logistic)."""
 
+    onset_days_median: Quantity
     families: tuple[str, ...]
     routes: tuple[str, ...]
     probability_max: Quantity
@@ -188,7 +198,7 @@ class VectorHarm(_HarmTiming):
     log10_dose_scale: Quantity
 
 
-class Catalogue(_Frozen):
+class Catalogue(Frozen):
     """Everything the therapy modalities read."""
 
     families: dict[str, Family]

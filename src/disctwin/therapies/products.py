@@ -16,10 +16,10 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import ValidationError
 
 from disctwin.errors import ConfigError, Problem
-from disctwin.therapies.catalogue import Quantity
+from disctwin.therapies.catalogue import Frozen, HarmTiming, Quantity
 
 __all__ = [
     "CellProduct",
@@ -31,27 +31,6 @@ __all__ = [
 ]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class HarmTiming(_Frozen):
-    """When and how severe an adverse event is (its probability is computed per dose)."""
-
-    label: str
-    onset_days_median: Quantity | None = None
-    onset_days_gsd: Quantity
-    severity: tuple[float, float, float, float, float]
-    severity_source: str
-
-    @field_validator("severity")
-    @classmethod
-    def _distribution(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        if any(v < 0 for v in value) or abs(sum(value) - 1.0) > 1e-9:
-            raise ValueError("severity needs 5 non-negative shares of grades 1-5 summing to 1")
-        return value
-
-
 class FixedHarm(HarmTiming):
     """A harm with a fixed probability per exposure."""
 
@@ -59,7 +38,7 @@ class FixedHarm(HarmTiming):
     route: str = "any"
 
 
-class CellProduct(_Frozen):
+class CellProduct(Frozen):
     """Shared constants of intradiscal cell products."""
 
     np_reference_cells: Quantity
@@ -67,7 +46,7 @@ class CellProduct(_Frozen):
     osteophyte_max: Quantity
 
 
-class Carrier(_Frozen):
+class Carrier(Frozen):
     """What the cells are suspended in: leakage back through the needle track, and whether
     the carrier is hyaluronic acid (which has its own small anti-inflammatory effect)."""
 
@@ -76,7 +55,7 @@ class Carrier(_Frozen):
     ha_pulse: bool
 
 
-class CellSource(_Frozen):
+class CellSource(Frozen):
     """One cell source: survival, differentiation, paracrine secretion, harms."""
 
     label: str
@@ -91,20 +70,20 @@ class CellSource(_Frozen):
     immune_reaction_probability: Quantity
 
 
-class Steroid(_Frozen):
+class Steroid(Frozen):
     label: str
     prednisolone_equivalent: Quantity
     onset_rate: Quantity
     clearance_rate: Quantity
 
 
-class SteroidRoute(_Frozen):
+class SteroidRoute(Frozen):
     label: str
     max_gain: Quantity
     dose_50_mg: Quantity
 
 
-class Corticosteroids(_Frozen):
+class Corticosteroids(Frozen):
     drug: dict[str, Steroid]
     route: dict[str, SteroidRoute]
     harm: dict[str, FixedHarm]
@@ -121,24 +100,24 @@ class DrugHarm(HarmTiming):
     susceptible: Quantity | None = None
 
 
-class Opioids(_Frozen):
+class Opioids(Frozen):
     reference_mme: Quantity
     harm: dict[str, DrugHarm]
 
 
-class Nsaid(_Frozen):
+class Nsaid(Frozen):
     label: str
     cox_inhibition: Quantity
     gi_bleeding_per_year: Quantity
     cardiovascular_per_year: Quantity
 
 
-class Nsaids(_Frozen):
+class Nsaids(Frozen):
     drug: dict[str, Nsaid]
     harm: dict[str, HarmTiming]
 
 
-class ConservativeCare(_Frozen):
+class ConservativeCare(Frozen):
     fear_reduction: Quantity
     onset_rate: Quantity
     retained_fraction: Quantity
@@ -146,20 +125,20 @@ class ConservativeCare(_Frozen):
     harm: dict[str, FixedHarm]
 
 
-class HyaluronicAcid(_Frozen):
+class HyaluronicAcid(Frozen):
     pulse_gain: Quantity
     onset_rate: Quantity
     clearance_rate: Quantity
 
 
-class Expectation(_Frozen):
+class Expectation(Frozen):
     injection: Quantity
     oral: Quantity
     exercise: Quantity
     blinded_factor: Quantity
 
 
-class Comparators(_Frozen):
+class Comparators(Frozen):
     corticosteroid: Corticosteroids
     opioid: Opioids
     nsaid: Nsaids
@@ -168,7 +147,7 @@ class Comparators(_Frozen):
     expectation: Expectation
 
 
-class Products(_Frozen):
+class Products(Frozen):
     """Everything the cell-therapy and comparator modalities read."""
 
     product: CellProduct
