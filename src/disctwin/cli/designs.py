@@ -189,8 +189,24 @@ def escalation_command(
     exact: Annotated[
         bool, typer.Option("--exact", help="Enumerate every outcome instead of simulating.")
     ] = False,
+    regimen: Annotated[
+        str | None,
+        typer.Option(
+            help="Regimen TOML: take the true DLT curve from its harms in virtual patients, "
+            "its first dose set to each of --dose-levels (instead of --doses)."
+        ),
+    ] = None,
+    dose_levels: Annotated[
+        str, typer.Option(help="With --regimen: dose of each level, lowest first.")
+    ] = "",
+    dlt_window: Annotated[float, typer.Option(help="With --regimen: DLT window (days).")] = 28.0,
+    dlt_grade: Annotated[int, typer.Option(help="With --regimen: lowest DLT grade.")] = 3,
+    virtual_patients: Annotated[
+        int, typer.Option(help="With --regimen: virtual patients per dose level.")
+    ] = 2000,
 ) -> None:
-    """Operating characteristics of a Phase I escalation design at a true dose-toxicity curve."""
+    """Operating characteristics of a Phase I escalation design at a true dose-toxicity curve
+    (given, or from a regimen's harms in virtual patients)."""
     from disctwin.trial.escalation import (
         Boin,
         ThreePlusThree,
@@ -198,7 +214,31 @@ def escalation_command(
         simulate_escalation,
     )
 
-    probabilities = _numbers(doses, "--doses", "comma-separated probabilities in [0, 1]")
+    if regimen is not None:
+        from disctwin.therapies import load_regimen
+        from disctwin.trial.phase1 import dlt_probabilities
+
+        levels = _numbers(dose_levels, "--dose-levels", "comma-separated increasing doses")
+        probabilities, mc_se = dlt_probabilities(
+            load_regimen(regimen),
+            levels,
+            n_patients=virtual_patients,
+            seed=seed,
+            window_days=dlt_window,
+            min_grade=dlt_grade,
+        )
+        console.print(
+            "DLT probability (grade >= {g} within {w:g} days) by dose: {c}".format(
+                g=dlt_grade,
+                w=dlt_window,
+                c=", ".join(
+                    f"{lv:g}: {p:.3f} ± {e:.3f}"
+                    for lv, p, e in zip(levels, probabilities, mc_se, strict=True)
+                ),
+            )
+        )
+    else:
+        probabilities = _numbers(doses, "--doses", "comma-separated probabilities in [0, 1]")
     designs = ("boin", "3+3")
     if design not in designs:
         raise ConfigError(Problem("--design", design, "boin or 3+3", suggest(design, designs)))

@@ -1,0 +1,70 @@
+"""Phase I on virtual patients: the dose-toxicity curve of a regimen from its own harms.
+
+A dose-limiting toxicity (DLT) is an adverse event of grade >= ``min_grade`` whose onset
+falls within ``window_days`` of the first dose. For each dose level the regimen's first dose
+is set to that level and the seeded adverse events of ``n_patients`` virtual patients
+(:mod:`disctwin.therapies.harms`, the same draws a trial would make) give the probability
+that a patient has at least one DLT. That curve is what an escalation design
+(:mod:`disctwin.trial.escalation`) then meets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from disctwin.errors import ConfigError, Problem
+from disctwin.population import sample_population
+from disctwin.therapies import Regimen
+from disctwin.therapies.simulate import dose_events
+from disctwin.units import DAYS_PER_YEAR
+
+__all__ = ["dlt_probabilities"]
+
+
+def dlt_probabilities(
+    regimen: Regimen,
+    dose_levels: Sequence[float],
+    *,
+    n_patients: int = 2000,
+    seed: int = 0,
+    window_days: float = 28.0,
+    min_grade: int = 3,
+    age_years: float = 50.0,
+    region: str = "us",
+) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities, Monte Carlo standard errors) of a DLT at each dose level.
+
+    Raises:
+        ConfigError: a regimen whose first dose has no ``dose`` field, or bad levels.
+    """
+    if not regimen.doses or not hasattr(regimen.doses[0], "dose"):
+        raise ConfigError(
+            Problem("regimen", regimen.name, "a regimen whose first dose has a dose amount")
+        )
+    levels = np.asarray(list(dose_levels), dtype=float)
+    if levels.size == 0 or np.any(levels <= 0) or np.any(np.diff(levels) <= 0):
+        raise ConfigError(Problem("dose_levels", list(dose_levels), "increasing positive doses"))
+    if not 1 <= min_grade <= 5:
+        raise ConfigError(Problem("min_grade", min_grade, "a CTCAE grade 1-5"))
+    pop = sample_population(n_patients, seed=seed)
+    start = np.full(n_patients, age_years * DAYS_PER_YEAR)
+    probabilities, errors = [], []
+    for level in levels:
+        first = regimen.doses[0].model_copy(update={"dose": float(level)})
+        scaled = regimen.model_copy(update={"doses": (first, *regimen.doses[1:])})
+        _, adverse = dose_events(pop, scaled, start, region=region)
+        frame = (
+            np.concatenate([t.to_pandas().to_records(index=False) for t in adverse])
+            if adverse
+            else np.array([])
+        )
+        with_dlt = set()
+        for row in frame:
+            if row["severity"] >= min_grade and row["day"] - regimen.doses[0].day <= window_days:
+                with_dlt.add(int(row["patient_index"]))
+        p = len(with_dlt) / n_patients
+        probabilities.append(p)
+        errors.append(np.sqrt(p * (1 - p) / n_patients))
+    return np.array(probabilities), np.array(errors)
