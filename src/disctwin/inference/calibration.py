@@ -296,7 +296,7 @@ class CalibrationSettings(BaseModel):
             n_disc_patients=60,
             n_pain_patients=60,
             optimiser_evaluations=6,
-            disc_walkers=18,
+            disc_walkers=20,
             disc_steps=3,
             pain_walkers=10,
             pain_steps=3,
