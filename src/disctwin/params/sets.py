@@ -41,7 +41,7 @@ PACKAGED_SETS: dict[str, str] = {
 }
 
 #: The set :func:`load_parameter_set` returns when no path is given.
-DEFAULT_SET = "uncalibrated"
+DEFAULT_SET = "calibrated"
 
 #: Spec fields an overlay (``[[override]]``) may change; other keys are informational.
 _OVERRIDABLE = ("value", "between_patient_cv", "between_disc_cv")
@@ -256,7 +256,7 @@ def _load_overlay(data: dict, where: str, file: Path | None) -> ParameterSet:
             fields["value"] = (
                 tuple(fields["value"]) if isinstance(fields["value"], list) else fields["value"]
             )
-            fields["source"] = f"{spec.source} | {note}"
+            fields["source"] = f"{spec.source}; {note}"
             try:
                 spec = ParameterSpec(**fields)
             except ValidationError as err:
