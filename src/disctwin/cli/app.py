@@ -229,7 +229,7 @@ def _print_simulation(run, age_list) -> None:
         for r in load_csv("brinjikji2015_prevalence_by_age.csv")
     }
     table = Table(
-        title="Per-person prevalence (%) by age: DiscTwin (uncalibrated defaults) vs "
+        title="Per-person prevalence (%) by age: DiscTwin (packaged default set) vs "
         "Brinjikji 2015 (asymptomatic adults, any lumbar level)"
     )
     table.add_column("finding", no_wrap=True)
