@@ -100,7 +100,6 @@ def test_opioid_analgesia_rises_with_dose_wanes_with_tolerance_and_use_is_observ
 
 def test_expectation_needs_treatment_is_smaller_blinded_and_decays(pop, make_regimen):
     saline = make_regimen({"modality": "procedure", "kind": "saline", "needle_gauge": 25})
-    specific = _relief(_twins(pop, saline))
     blinded = _twins(pop, saline, blinded=True)
     open_label = _twins(pop, saline, blinded=False)
     _, patient = blinded.true_observables("treated")
@@ -109,7 +108,11 @@ def test_expectation_needs_treatment_is_smaller_blinded_and_decays(pop, make_reg
     assert expectation[-1] < 0.25 * expectation[1]  # decays within months
     _, open_patient = open_label.true_observables("treated")
     assert open_patient["expectation_effect"][:, 1].mean() > expectation[1]
-    assert np.all(_relief(blinded)[1:3] > specific[1:3] + 1.0)
+    # in patients in pain the placebo component is clinically visible (it is a fraction of
+    # the reported pain, so it is small in the pain-free majority of a general population)
+    pain = _in_pain(blinded)
+    specific_in_pain = _relief(_twins(pop, saline), pain)
+    assert np.all(_relief(blinded, pain)[1:3] > specific_in_pain[1:3] + 3.0)
     # none without treatment, and none when the twins are asked for specific effects only
     _, untreated = blinded.true_observables("untreated")
     assert np.all(untreated["expectation_effect"] == 0)
