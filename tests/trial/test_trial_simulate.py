@@ -244,3 +244,16 @@ def test_no_effect_type_one_error_and_coverage():
         assert oc.loc[name, "mean_truth"] == 0.0
         assert oc.loc[name, "rejection_rate"] <= 7 / r
     assert oc.loc["vas_chg", "coverage"] >= 33 / r
+
+
+def test_results_do_not_depend_on_the_number_of_workers(tmp_path, protocol):
+    one = write_run(protocol, 2, 11, tmp_path / "one")
+    two = write_run(protocol, 2, 11, tmp_path / "two", workers=2)
+    assert one["replicates_written"] == two["replicates_written"] == 2
+    assert pq.read_table(tmp_path / "one" / "replicates.parquet").equals(
+        pq.read_table(tmp_path / "two" / "replicates.parquet")
+    )
+    for name in ("sdtm/qs", "adam/adqs", "adam/adsl"):
+        a = pq.read_table(tmp_path / "one" / "replicates" / "r00001" / f"{name}.parquet")
+        b = pq.read_table(tmp_path / "two" / "replicates" / "r00001" / f"{name}.parquet")
+        assert a.equals(b), name

@@ -39,6 +39,9 @@ def trial_command(
     validate: Annotated[
         bool, typer.Option("--validate", help="Only check the protocol; report every problem.")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(help="Processes running replicates (results do not depend on it).")
+    ] = 1,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Simulate a trial protocol: screening, randomisation, visits, dropout, endpoints and
@@ -79,7 +82,12 @@ def trial_command(
     with progress:
         task = progress.add_task("trials", total=replicates)
         manifest = write_run(
-            p, replicates, seed, out, on_replicate=lambda _r: progress.advance(task)
+            p,
+            replicates,
+            seed,
+            out,
+            on_replicate=lambda _r: progress.advance(task),
+            workers=workers,
         )
     _print_run(p, out, manifest)
 

@@ -446,6 +446,13 @@ def _write_replicate(result: TrialResult, root: Path, meta: dict) -> None:
     os.replace(tmp, final)
 
 
+def _run_replicate(protocol, seed: int, r: int, engine, root: Path, meta: dict) -> int:
+    """Simulate replicate ``r`` and write its directory (atomically); return ``r``."""
+    result = simulate_trial(protocol, replicate_seed(seed, r), replicate=r, engine=engine)
+    _write_replicate(result, root, meta)
+    return r
+
+
 def build_database(out: str | Path, replicates: int | None = None) -> Path:
     """Gather every replicate's tables into ``OUT/trial.duckdb`` (one table per domain or
     dataset, all replicates, plus ``results``, ``screening`` and ``looks``)."""
@@ -490,6 +497,7 @@ def write_run(
     *,
     engine: Engine | None = None,
     on_replicate: Callable[[int], None] | None = None,
+    workers: int = 1,
 ) -> dict:
     """Run ``replicates`` trials and write the run directory::
 
@@ -503,6 +511,8 @@ def write_run(
 
     A directory holding the same protocol and seed is resumed (replicates already written
     are skipped; more replicates may be added); one holding a different run is refused.
+    ``workers`` > 1 runs replicates in that many processes (each single-threaded); every
+    replicate draws only from its own seed, so the files are identical whatever ``workers``.
 
     Returns:
         the manifest (also written as ``run.json``), with ``replicates_written`` and
@@ -537,17 +547,34 @@ def write_run(
     manifest = {"provenance": meta, "environment": run_environment(), "complete": False}
     manifest_path.write_text(json.dumps(manifest, indent=2))
 
+    if not 1 <= workers <= 256:
+        raise ConfigError(Problem("--workers", workers, "1 to 256 processes"))
     started = time.perf_counter()
-    written = skipped = 0
-    for r in range(replicates):
-        if (root / f"r{r:05d}").is_dir():
-            skipped += 1
-        else:
-            result = simulate_trial(protocol, replicate_seed(seed, r), replicate=r, engine=engine)
-            _write_replicate(result, root, meta)
+    todo = [r for r in range(replicates) if not (root / f"r{r:05d}").is_dir()]
+    skipped = replicates - len(todo)
+    written = 0
+    if workers == 1 or len(todo) <= 1:
+        for r in todo:
+            _run_replicate(protocol, seed, r, engine, root, meta)
             written += 1
-        if on_replicate is not None:
-            on_replicate(r)
+            if on_replicate is not None:
+                on_replicate(r)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        single = engine.model_copy(update={"threads": 1})
+        # spawn, not fork: forking a process that already runs OpenMP threads is unsafe
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            jobs = [
+                pool.submit(_run_replicate, protocol, seed, r, single, root, meta) for r in todo
+            ]
+            for job in as_completed(jobs):
+                r = job.result()
+                written += 1
+                if on_replicate is not None:
+                    on_replicate(r)
     files = sorted(
         f for f in root.glob("r*/results.parquet") if int(f.parent.name[1:]) < replicates
     )
