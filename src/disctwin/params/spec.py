@@ -13,10 +13,24 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from disctwin.units import KNOWN_UNITS
 
-__all__ = ["N_LEVELS", "CovariateSpec", "ParameterSpec"]
+__all__ = ["N_LEVELS", "CovariateSpec", "ParameterSpec", "check_source", "check_unit"]
 
 #: Number of lumbar levels (L1/2, L2/3, L3/4, L4/5, L5/S1).
 N_LEVELS = 5
+
+
+def check_unit(unit: str) -> str:
+    """``unit`` if it is one of :data:`~disctwin.units.KNOWN_UNITS` (ValueError otherwise)."""
+    if unit not in KNOWN_UNITS:
+        raise ValueError(f"unknown unit {unit!r}; allowed: {sorted(KNOWN_UNITS)}")
+    return unit
+
+
+def check_source(source: str) -> str:
+    """``source`` unless it is an assumption without its reason (ValueError)."""
+    if source.strip().lower().startswith("assumption") and len(source.split(":", 1)[-1]) < 12:
+        raise ValueError("an assumption needs its reason: 'assumption: <why this value>'")
+    return source
 
 
 class ParameterSpec(BaseModel):  # strict: a quoted "0.5" in a file is a mistake, not a number
@@ -53,16 +67,12 @@ class ParameterSpec(BaseModel):  # strict: a quoted "0.5" in a file is a mistake
     @field_validator("unit")
     @classmethod
     def _known_unit(cls, unit: str) -> str:
-        if unit not in KNOWN_UNITS:
-            raise ValueError(f"unknown unit {unit!r}; allowed: {sorted(KNOWN_UNITS)}")
-        return unit
+        return check_unit(unit)
 
     @field_validator("source")
     @classmethod
     def _source_has_reason(cls, source: str) -> str:
-        if source.strip().lower().startswith("assumption") and len(source.split(":", 1)[-1]) < 12:
-            raise ValueError("an assumption needs its reason: 'assumption: <why this value>'")
-        return source
+        return check_source(source)
 
     @model_validator(mode="after")
     def _consistent(self) -> ParameterSpec:

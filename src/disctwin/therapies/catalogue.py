@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from disctwin.errors import ConfigError, Problem
-from disctwin.units import KNOWN_UNITS
+from disctwin.params.spec import check_source, check_unit
 
 __all__ = [
     "Catalogue",
@@ -53,16 +53,12 @@ class Quantity(Frozen):
     @field_validator("unit")
     @classmethod
     def _known_unit(cls, unit: str) -> str:
-        if unit not in KNOWN_UNITS:
-            raise ValueError(f"unknown unit {unit!r}; allowed: {sorted(KNOWN_UNITS)}")
-        return unit
+        return check_unit(unit)
 
     @field_validator("source")
     @classmethod
     def _source_has_reason(cls, source: str) -> str:
-        if source.strip().lower().startswith("assumption") and len(source.split(":", 1)[-1]) < 12:
-            raise ValueError("an assumption needs its reason: 'assumption: <why this value>'")
-        return source
+        return check_source(source)
 
     @model_validator(mode="after")
     def _in_range(self) -> Quantity:
