@@ -7,13 +7,21 @@ that parameter sets are data, loaded from files and checked at start.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from disctwin.units import KNOWN_UNITS
 
-__all__ = ["N_LEVELS", "CovariateSpec", "ParameterSpec", "check_source", "check_unit"]
+__all__ = [
+    "N_LEVELS",
+    "CovariateSpec",
+    "ParameterSpec",
+    "Source",
+    "Unit",
+    "check_source",
+    "check_unit",
+]
 
 #: Number of lumbar levels (L1/2, L2/3, L3/4, L4/5, L5/S1).
 N_LEVELS = 5
@@ -31,6 +39,12 @@ def check_source(source: str) -> str:
     if source.strip().lower().startswith("assumption") and len(source.split(":", 1)[-1]) < 12:
         raise ValueError("an assumption needs its reason: 'assumption: <why this value>'")
     return source
+
+
+#: A unit string checked against :data:`~disctwin.units.KNOWN_UNITS`.
+Unit = Annotated[str, AfterValidator(check_unit)]
+#: A citation, or "assumption: <reason>".
+Source = Annotated[str, Field(min_length=3), AfterValidator(check_source)]
 
 
 class ParameterSpec(BaseModel):  # strict: a quoted "0.5" in a file is a mistake, not a number
@@ -55,24 +69,14 @@ class ParameterSpec(BaseModel):  # strict: a quoted "0.5" in a file is a mistake
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     value: float | tuple[float, ...]
-    unit: str
+    unit: Unit
     range: tuple[float, float]
     meaning: str = Field(min_length=3)
-    source: str = Field(min_length=3)
+    source: Source
     scope: Literal["patient", "level", "vector"] = "patient"
     between_patient_cv: float = Field(default=0.0, ge=0.0, le=3.0)
     between_disc_cv: float = Field(default=0.0, ge=0.0, le=3.0)
     group: str = "general"
-
-    @field_validator("unit")
-    @classmethod
-    def _known_unit(cls, unit: str) -> str:
-        return check_unit(unit)
-
-    @field_validator("source")
-    @classmethod
-    def _source_has_reason(cls, source: str) -> str:
-        return check_source(source)
 
     @model_validator(mode="after")
     def _consistent(self) -> ParameterSpec:
@@ -111,7 +115,7 @@ class CovariateSpec(BaseModel):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     kind: Literal["bernoulli", "normal", "lognormal", "logit_bernoulli"]
-    unit: str
+    unit: Unit
     meaning: str = Field(min_length=3)
     source: str = Field(min_length=3)
     p: float | None = Field(default=None, ge=0.0, le=1.0)
@@ -122,13 +126,6 @@ class CovariateSpec(BaseModel):
     depends_on: str | None = None
     reference: float = 0.0
     log_odds_slope: float = 0.0
-
-    @field_validator("unit")
-    @classmethod
-    def _known_unit(cls, unit: str) -> str:
-        if unit not in KNOWN_UNITS:
-            raise ValueError(f"unknown unit {unit!r}; allowed: {sorted(KNOWN_UNITS)}")
-        return unit
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> CovariateSpec:

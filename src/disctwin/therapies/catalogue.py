@@ -13,10 +13,10 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from disctwin.errors import ConfigError, Problem
-from disctwin.params.spec import check_source, check_unit
+from disctwin.params.spec import Source, Unit
 
 __all__ = [
     "Catalogue",
@@ -46,19 +46,9 @@ class Quantity(Frozen):
     """A sourced number: value, unit, plausible range, source."""
 
     value: float
-    unit: str
+    unit: Unit
     range: tuple[float, float]
-    source: str = Field(min_length=3)
-
-    @field_validator("unit")
-    @classmethod
-    def _known_unit(cls, unit: str) -> str:
-        return check_unit(unit)
-
-    @field_validator("source")
-    @classmethod
-    def _source_has_reason(cls, source: str) -> str:
-        return check_source(source)
+    source: Source
 
     @model_validator(mode="after")
     def _in_range(self) -> Quantity:
@@ -216,29 +206,16 @@ class Catalogue(Frozen):
         return self
 
 
-def _read(name: str) -> dict:
+def read_data(name: str) -> dict:
+    """A TOML file of ``disctwin/therapies/data/``, parsed."""
     text = resources.files("disctwin.therapies").joinpath("data", name).read_text("utf-8")
     return tomllib.loads(text)
 
 
-@cache
-def catalogue() -> Catalogue:
-    """The packaged catalogue, validated (cached)."""
-    vectors, payloads, procedures = (
-        _read("vectors.toml"),
-        _read("payloads.toml"),
-        _read("procedures.toml"),
-    )
+def validated(model: type[Frozen], **data):
+    """``model(**data)``, with pydantic's errors as one ConfigError naming every problem."""
     try:
-        return Catalogue(
-            families=vectors["family"],
-            vectors=vectors["vector"],
-            payloads=payloads["payload"],
-            routes=procedures["route"],
-            needle=procedures["needle"],
-            harms=procedures["harm"],
-            vector_harms=procedures["vector_harm"],
-        )
+        return model(**data)
     except ValidationError as err:
         raise ConfigError(
             [
@@ -246,3 +223,23 @@ def catalogue() -> Catalogue:
                 for e in err.errors()
             ]
         ) from None
+
+
+@cache
+def catalogue() -> Catalogue:
+    """The packaged catalogue, validated (cached)."""
+    vectors, payloads, procedures = (
+        read_data("vectors.toml"),
+        read_data("payloads.toml"),
+        read_data("procedures.toml"),
+    )
+    return validated(
+        Catalogue,
+        families=vectors["family"],
+        vectors=vectors["vector"],
+        payloads=payloads["payload"],
+        routes=procedures["route"],
+        needle=procedures["needle"],
+        harms=procedures["harm"],
+        vector_harms=procedures["vector_harm"],
+    )

@@ -11,15 +11,10 @@ source. Nothing here simulates; the modalities :mod:`~disctwin.therapies.cell_th
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
-from importlib import resources
 from typing import Literal
 
-from pydantic import ValidationError
-
-from disctwin.errors import ConfigError, Problem
-from disctwin.therapies.catalogue import Frozen, HarmTiming, Quantity
+from disctwin.therapies.catalogue import Frozen, HarmTiming, Quantity, read_data, validated
 
 __all__ = [
     "CellProduct",
@@ -157,27 +152,15 @@ class Products(Frozen):
     comparators: Comparators
 
 
-def _read(name: str) -> dict:
-    text = resources.files("disctwin.therapies").joinpath("data", name).read_text("utf-8")
-    return tomllib.loads(text)
-
-
 @cache
 def products() -> Products:
     """The packaged cell and comparator catalogue, validated (cached)."""
-    cells = _read("cells.toml")
-    try:
-        return Products(
-            product=cells["product"],
-            carrier=cells["carrier"],
-            source=cells["source"],
-            cell_harm=cells["harm"],
-            comparators=_read("comparators.toml"),
-        )
-    except ValidationError as err:
-        raise ConfigError(
-            [
-                Problem(".".join(str(x) for x in e["loc"]), e.get("input"), e["msg"])
-                for e in err.errors()
-            ]
-        ) from None
+    cells = read_data("cells.toml")
+    return validated(
+        Products,
+        product=cells["product"],
+        carrier=cells["carrier"],
+        source=cells["source"],
+        cell_harm=cells["harm"],
+        comparators=read_data("comparators.toml"),
+    )
