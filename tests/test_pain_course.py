@@ -17,41 +17,64 @@ from disctwin.params import load_parameter_set
 
 TAU = 12.0
 N = 6000
+# visits inside one block, on a block boundary (365) and across blocks (the path is drawn
+# at the boundaries and bridged inside: PAIN_BLOCK_DAYS)
+DAYS = np.array([200.0, 203.5, 215.0, 260.0, 361.0, 365.0, 370.2, 740.0])  # 203.5 is day 203
 
 
-@pytest.fixture(scope="module")
-def paths():
-    days = np.array([200.0, 203.5, 215.0, 260.0])  # 203.5 is day 203
-    return days, pain_fluctuation(
-        seed=4, patient_index=np.arange(N), times_days=days, timescale_days=TAU
+@pytest.fixture(scope="module", params=[TAU, 300.0], ids=["tau12", "tau300"])
+def paths(request):
+    tau = request.param
+    return (
+        DAYS,
+        tau,
+        pain_fluctuation(seed=4, patient_index=np.arange(N), times_days=DAYS, timescale_days=tau),
     )
 
 
 def test_marginals_are_standard_normal(paths):
-    _, x = paths
+    _, _, x = paths
     for j in range(x.shape[1]):
         assert stats.kstest(x[:, j], "norm").pvalue > 1e-3
 
 
 def test_covariance_is_the_analytic_ou_covariance(paths):
-    days, x = paths
+    days, tau, x = paths
     d = np.floor(days)
-    expected = np.exp(-np.abs(d[:, None] - d[None, :]) / TAU)
+    expected = np.exp(-np.abs(d[:, None] - d[None, :]) / tau)
     sample = np.corrcoef(x, rowvar=False)
     # SE of a sample correlation r is about (1 - r^2) / sqrt(N)
     se = (1 - expected**2) / np.sqrt(N) + 1e-12
     assert np.all(np.abs(sample - expected) < 5 * se + 1e-9), (sample, expected)
 
 
-def test_conditional_law_between_visits_is_exact(paths):
-    days, x = paths
-    rho = np.exp(-(np.floor(days[2]) - np.floor(days[1])) / TAU)
-    fit = stats.linregress(x[:, 1], x[:, 2])
+@pytest.mark.parametrize(("a", "b"), [(1, 2), (4, 6), (5, 7)])
+def test_conditional_law_between_visits_is_exact(paths, a, b):
+    days, tau, x = paths
+    rho = np.exp(-(np.floor(days[b]) - np.floor(days[a])) / tau)
+    fit = stats.linregress(x[:, a], x[:, b])
     assert abs(fit.slope - rho) < 4 * fit.stderr
-    resid = x[:, 2] - fit.intercept - fit.slope * x[:, 1]
+    resid = x[:, b] - fit.intercept - fit.slope * x[:, a]
     # residual variance 1 - rho^2: chi-square interval for the sample variance
     lo, hi = stats.chi2.ppf([0.0005, 0.9995], N - 2) / (N - 2) * (1 - rho**2)
     assert lo < resid.var(ddof=2) < hi
+
+
+def test_block_construction_is_the_daily_ar1_bridged_between_block_ends():
+    """Inside a block the days follow the AR(1) recursion of the OU process exactly (a
+    bridge of the daily path), and the block ends agree from both sides."""
+    tau = 40.0
+    days = np.arange(700.0, 760.0)  # crosses the boundary at 730
+    x = pain_fluctuation(2, np.arange(3000), days, tau)
+    rho = np.exp(-1 / tau)
+    # one-step regression of each day on the day before: slope rho, residual sd sqrt(1-rho^2)
+    prev, nxt = x[:, :-1].ravel(), x[:, 1:].ravel()
+    fit = stats.linregress(prev, nxt)
+    assert abs(fit.slope - rho) < 4 * fit.stderr
+    resid = nxt - fit.slope * prev - fit.intercept
+    assert abs(resid.std() / np.sqrt(1 - rho**2) - 1) < 0.02
+    # the block end (day 730) requested alone equals its value in the daily path
+    assert np.array_equal(pain_fluctuation(2, np.arange(3000), [730.0], tau)[:, 0], x[:, 30])
 
 
 def test_daily_recursion_matches_the_stationary_ar1():

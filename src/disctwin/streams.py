@@ -34,13 +34,21 @@ class Stream(IntEnum):
     INTERVENTION = 12  # further interventions (surgery) during follow-up
 
 
-def patient_generator(seed: int, stream: Stream, patient_index: int) -> np.random.Generator:
-    """The generator of one patient's draws in one stream.
+def patient_generator(
+    seed: int, stream: Stream, patient_index: int, *, block: int | None = None
+) -> np.random.Generator:
+    """The generator of one patient's draws in one stream (or one numbered block of it).
+
+    ``block`` names an independent sub-stream of the patient's stream (e.g. one year of a
+    daily process, drawn only when needed); its key is ``(stream, patient, block)``.
 
     >>> a = patient_generator(7, Stream.COVARIATES, 12).random()
     >>> b = patient_generator(7, Stream.COVARIATES, 12).random()
     >>> a == b
     True
     """
-    seq = np.random.SeedSequence(int(seed), spawn_key=(int(stream), int(patient_index)))
+    key = (int(stream), int(patient_index))
+    if block is not None:
+        key += (int(block),)
+    seq = np.random.SeedSequence(int(seed), spawn_key=key)
     return np.random.Generator(np.random.PCG64(seq))

@@ -21,9 +21,7 @@ from disctwin.engine.compile import build_module, kernel_source
 NO_BREAKS = np.empty(0)
 
 
-def solve(
-    m, t0, y0, p, t_out, *, rtol, atol, breaks=NO_BREAKS, max_steps=100_000, events=None
-):
+def solve(m, t0, y0, p, t_out, *, rtol, atol, breaks=NO_BREAKS, max_steps=100_000, events=None):
     """One solve_patient call: (y_out, status, n_accepted, n_rejected).
 
     ``events``: optional list of (time, kind, index, value), sorted by time.

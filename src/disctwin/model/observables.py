@@ -37,12 +37,14 @@ from disctwin.streams import Stream, patient_generator
 __all__ = [
     "FINDINGS",
     "FINDINGS_DESCRIPTION",
+    "PAIN_BLOCK_DAYS",
     "PAIN_COMPONENTS",
     "Measured",
     "measure",
     "ou_from_normals",
     "pain_course_normals",
     "pain_fluctuation",
+    "pain_fluctuations",
     "pain_reports",
     "person_findings",
     "true_observables",
@@ -167,12 +169,19 @@ def _pfirrmann(t2_rel: np.ndarray, height_rel: np.ndarray, ps: ParameterSet) -> 
 PAIN_COMPONENTS: tuple[str, ...] = ("episode", "state")
 
 
-def pain_course_normals(seed: int, patient_index: int, last_day: int) -> np.ndarray:
-    """The standard normals driving one patient's pain course, days ``0..last_day``.
+#: Length of a pain-course block (days): the path is drawn at block boundaries first, then
+#: filled in, day by day, only inside the blocks that hold a visit (see :func:`pain_fluctuation`).
+PAIN_BLOCK_DAYS: int = 365
 
-    Shape (last_day + 1, 2): one per day of life and component (:data:`PAIN_COMPONENTS`),
-    drawn from ``patient_generator(seed, PAIN_COURSE, patient_index)`` in day order, so the
-    first ``k`` days never depend on how many are asked for.
+
+def pain_course_normals(seed: int, patient_index: int, last_day: int) -> np.ndarray:
+    """Standard normals for a daily pain course over days ``0..last_day`` (calibration).
+
+    Shape (last_day + 1, 2): one per day and component (:data:`PAIN_COMPONENTS`), drawn from
+    ``patient_generator(seed, PAIN_COURSE, patient_index)`` in day order, so the first ``k``
+    days never depend on how many are asked for. The calibration drives whole daily paths
+    with these (:func:`ou_from_normals`) on a fixed cohort; :func:`measure` uses the
+    block construction of :func:`pain_fluctuation`, with the same law.
     """
     return patient_generator(seed, Stream.PAIN_COURSE, int(patient_index)).standard_normal(
         (int(last_day) + 1, len(PAIN_COMPONENTS))
@@ -199,6 +208,93 @@ def ou_from_normals(z: np.ndarray, timescale_days: float) -> np.ndarray:
     return x
 
 
+def _bridge_coefficients(timescale_days: float) -> tuple[float, float, np.ndarray]:
+    """(rho, sqrt(1 - rho^2), w_k) for one block: ``w_k`` (k = 0..B) is the weight of the
+    end-point miss in the Ornstein-Uhlenbeck bridge,
+    ``Cov(Y_k, Y_B | Y_0) / Var(Y_B | Y_0) = rho^(B-k) (1 - rho^(2k)) / (1 - rho^(2B))``."""
+    tau = float(timescale_days)
+    rho = float(np.exp(-1.0 / tau))
+    k = np.arange(PAIN_BLOCK_DAYS + 1, dtype=float)
+    w = np.exp(-(PAIN_BLOCK_DAYS - k) / tau) * -np.expm1(-2.0 * k / tau)
+    w /= -np.expm1(-2.0 * PAIN_BLOCK_DAYS / tau)
+    return rho, float(np.sqrt(1.0 - rho * rho)), w
+
+
+def pain_fluctuations(
+    seed: int,
+    patient_index: np.ndarray,
+    times_days: np.ndarray,
+    timescales_days,
+) -> np.ndarray:
+    r"""Every pain-course component X (unit-variance Ornstein-Uhlenbeck) at visit ages.
+
+    Component ``c`` (:data:`PAIN_COMPONENTS`: 0 fast episodes, 1 slow pain state) has
+    time-scale ``timescales_days[c]``; the components are independent.
+
+    A visit at age ``t`` days reports the pain of day ``floor(t)`` (pain is reported per
+    day), and each patient's process is one fixed path over every day of life (day 0 =
+    birth), drawn from the patient's own stream ``PAIN_COURSE`` in two levels:
+
+    1. at the block boundaries ``j B`` (:data:`PAIN_BLOCK_DAYS` = B) the path is the exact
+       AR(1) :math:`X_{(j+1)B} = a X_{jB} + \sqrt{1-a^2}\,z_j`, :math:`a = e^{-B/\tau}`,
+       from ``patient_generator(seed, PAIN_COURSE, i)``;
+    2. inside a block that holds a visit, the days are the exact Ornstein-Uhlenbeck bridge
+       between its two ends: a free daily path :math:`Y` from :math:`Y_0 = X_{jB}` on the
+       block's own normals (``patient_generator(seed, PAIN_COURSE, i, block=j)``), moved by
+       :math:`w_k (X_{(j+1)B} - Y_B)` (:func:`_bridge_coefficients`), which is the
+       conditional law of the days given both ends.
+
+    Guarantees:
+
+    * exact: the values at any set of visits have the exact joint law of the continuous
+      OU process at those days (no time-stepping error), ``Cov = exp(-|d_j - d_k| / tau)``;
+    * a patient's value on a day depends only on (seed, patient index, day, tau): not on
+      which other visits are requested, their order, the chunk or the other patients.
+      Requesting more visits never changes the values at the others;
+    * cost: one normal per component per year of life and one per day of the blocks with
+      a visit (a daily path over a whole life is never drawn).
+
+    Args:
+        seed: study seed.
+        patient_index: (n,) global patient indices.
+        times_days: (n, m) or (m,) visit ages in days (>= 0).
+        timescales_days: one OU time-scale (days) per component.
+
+    Returns:
+        (n, m, C) values, standard normal marginally.
+    """
+    index = np.asarray(patient_index, dtype=np.int64)
+    m = np.shape(times_days)[-1]
+    t = np.broadcast_to(np.asarray(times_days, dtype=float), (len(index), m))
+    days = np.floor(t).astype(np.int64)
+    taus = [float(x) for x in timescales_days]
+    n_c = len(taus)
+    out = np.empty((len(index), m, n_c))
+    if m == 0:
+        return out
+    coef = [_bridge_coefficients(tau) for tau in taus]
+    for row, i in enumerate(index):
+        block, k = np.divmod(days[row], PAIN_BLOCK_DAYS)
+        ends = patient_generator(seed, Stream.PAIN_COURSE, int(i)).standard_normal(
+            (int(block.max()) + 2, n_c)
+        )
+        for c, tau in enumerate(taus):
+            ends[:, c] = ou_from_normals(ends[:, c], tau / PAIN_BLOCK_DAYS)
+        for j in np.unique(block):
+            z = patient_generator(seed, Stream.PAIN_COURSE, int(i), block=int(j)).standard_normal(
+                (PAIN_BLOCK_DAYS, n_c)
+            )
+            at = block == j
+            for c, (rho, b, w) in enumerate(coef):
+                start, stop = ends[j, c], ends[j + 1, c]
+                y = np.empty(PAIN_BLOCK_DAYS + 1)
+                y[0] = start
+                y[1:], _ = lfilter([b], [1.0, -rho], z[:, c], zi=[rho * start])
+                bridge = y + w * (stop - y[-1])
+                out[row, at, c] = bridge[k[at]]
+    return out
+
+
 def pain_fluctuation(
     seed: int,
     patient_index: np.ndarray,
@@ -206,40 +302,13 @@ def pain_fluctuation(
     timescale_days: float,
     component: int = 0,
 ) -> np.ndarray:
-    """One pain-course component X (unit-variance Ornstein-Uhlenbeck) at visit ages.
+    """One pain-course component at visit ages: (n, m) values of :func:`pain_fluctuations`.
 
-    ``component`` 0 is the fast episode process, 1 the slow pain state
-    (:data:`PAIN_COMPONENTS`); the two are independent.
-
-    A visit at age ``t`` days reports the pain of day ``floor(t)`` (pain is reported per
-    day), and each patient's process is one fixed path over every day of life (day 0 =
-    birth), drawn from the patient's own stream. Guarantees:
-
-    * exact: the values at any set of visits have the exact joint law of the continuous
-      OU process at those days (no time-stepping error), ``Cov = exp(-|d_j - d_k| / tau)``;
-    * a patient's value on a day depends only on (seed, patient index, day, tau): not on
-      which other visits are requested, their order, the chunk or the other patients.
-      Requesting more visits never changes the values at the others.
-
-    Args:
-        seed: study seed.
-        patient_index: (n,) global patient indices.
-        times_days: (n, m) or (m,) visit ages in days (>= 0).
-        timescale_days: OU time-scale (days).
-
-    Returns:
-        (n, m) values, standard normal marginally.
+    ``component`` 0 is the fast episode process, 1 the slow pain state; the value of a
+    component never depends on the other's time-scale.
     """
-    index = np.asarray(patient_index, dtype=np.int64)
-    t = np.broadcast_to(np.asarray(times_days, dtype=float), (len(index), np.shape(times_days)[-1]))
-    days = np.floor(t).astype(np.int64)
-    out = np.empty(days.shape)
-    for row, i in enumerate(index):
-        if days.shape[1] == 0:
-            continue
-        z = pain_course_normals(seed, int(i), int(days[row].max()))[:, component]
-        out[row] = ou_from_normals(z, timescale_days)[days[row]]
-    return out
+    taus = [timescale_days] * len(PAIN_COMPONENTS)
+    return pain_fluctuations(seed, patient_index, times_days, taus)[..., component]
 
 
 def pain_reports(
@@ -375,10 +444,10 @@ def measure(
         t = _visit_times(times_days, n, m)
         x = np.zeros((n, m))
         if noise:
+            taus = [ps[f"pain_{name}_timescale"].value for name in PAIN_COMPONENTS]
+            course = pain_fluctuations(seed, patient_index, t, taus)
             for c, name in enumerate(PAIN_COMPONENTS):
-                x += ps[f"pain_{name}_sd"].value * pain_fluctuation(
-                    seed, patient_index, t, ps[f"pain_{name}_timescale"].value, c
-                )
+                x += ps[f"pain_{name}_sd"].value * course[..., c]
         day, nrs, vas = pain_reports(mean_pain, x, z_pat[..., :3], ps)
     fear = patient_true["fear_avoidance_z"]
     odi = np.clip(
