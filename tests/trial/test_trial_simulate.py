@@ -152,6 +152,54 @@ def test_cdisc_columns_and_subject_counts(trial):
     assert set(sdtm["mo"]["VISIT"]) <= {"SCREENING", "M3"}
 
 
+def test_ancova_and_logistic_estimates_equal_statsmodels_on_the_exported_adam(tmp_path):
+    """A statistician refitting the protocol's analyses on the exported ADaM (records with
+    ANL01FL = "Y") gets the trial's estimates: ANCOVA of CHG on arm + BASE (+ the protocol's
+    covariates from ADSL), logistic regression of the responder AVAL on arm + BASE."""
+    import statsmodels.formula.api as smf
+
+    d = null_protocol(n_patients=60)
+    d["endpoint"].append(
+        {
+            "name": "vas_lt50",
+            "kind": "responder",
+            "visit": "m6",
+            "threshold": 50,
+            "threshold_type": "below",
+            "analysis": "logistic",
+        }
+    )
+    d["analysis"] = {"covariates": ["age_years"]}
+    p = protocol_from_dict(d)
+    write_run(p, 1, 21, tmp_path)
+    adam = tmp_path / "replicates" / "r00000" / "adam"
+    adsl = pq.read_table(adam / "adsl.parquet").to_pandas()
+    adqs = pq.read_table(adam / "adqs.parquet").to_pandas()
+    results = pq.read_table(tmp_path / "replicates.parquet").to_pandas()
+    treatment = next(a for a in adsl.ARM.unique() if a.startswith("sham_b"))
+    adqs = adqs[adqs.ANL01FL == "Y"].merge(adsl[["USUBJID", "AGE_YEARS"]], on="USUBJID")
+    adqs["TRT"] = (treatment == adqs.ARM).astype(float)
+
+    def reported(endpoint):
+        return results[results.endpoint == endpoint].iloc[0]
+
+    vas = adqs[(adqs.PARAMCD == "VAS") & (adqs.AVISIT == "M6")]
+    assert (vas.RESCFL == "Y").any() or (vas.FINTFL == "Y").any()  # intercurrent events kept
+    fit = smf.ols("CHG ~ TRT + BASE + AGE_YEARS", vas).fit()
+    row = reported("vas_chg")
+    assert row.n == len(vas)
+    assert np.isclose(row.estimate, fit.params["TRT"], rtol=1e-9, atol=1e-9)
+    assert np.isclose(row.se, fit.bse["TRT"], rtol=1e-9)
+    assert np.isclose(row.p_value, fit.pvalues["TRT"], rtol=1e-6)
+
+    resp = adqs[adqs.PARAMCD == "VAS_LT50"]
+    assert 0.1 < resp.AVAL.mean() < 0.9
+    fit = smf.logit("AVAL ~ TRT + BASE", resp).fit(disp=0)
+    row = reported("vas_lt50")
+    assert np.isclose(row.estimate, fit.params["TRT"], rtol=1e-6, atol=1e-8)
+    assert np.isclose(row.se, fit.bse["TRT"], rtol=1e-5)
+
+
 def test_run_directory_duckdb_and_resume(tmp_path, protocol):
     out = tmp_path / "run"
     first = write_run(protocol, 2, 5, out)

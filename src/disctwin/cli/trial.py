@@ -112,12 +112,14 @@ def _print_run(p, out: Path, manifest: dict) -> None:
     reps = int(oc["replicates"].iloc[0])
     table = Table(
         title=f"{p.study.id}: operating characteristics over {reps} trials "
-        "(± Monte Carlo SE; truth: the same patients' noise-matched twins)"
+        "(± Monte Carlo SE; truth: the same patients' noise-matched twins; analytic: the "
+        "two-sample t-test power at the true effect and the trials' SE)"
     )
     for h in (
         "endpoint",
         "comparison",
         "reject",
+        "analytic",
         "success",
         "mean est.",
         "truth",
@@ -131,6 +133,7 @@ def _print_run(p, out: Path, manifest: dict) -> None:
             str(r["endpoint"]) + (" (primary)" if r["primary"] else ""),
             str(r["comparison"]),
             _fmt(r["rejection_rate"], r["rejection_rate_mcse"], 2),
+            _fmt(r.get("analytic_power", float("nan")), None, 2),
             _fmt(r["success_rate"], r["success_rate_mcse"], 2),
             _fmt(r["mean_estimate"]),
             _fmt(r["mean_truth"]),

@@ -19,6 +19,7 @@ Ornstein-Uhlenbeck process :func:`pain_fluctuation` added to the pain drive when
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 
@@ -112,9 +113,13 @@ def _observable_functions(layout: ParameterLayout):
 
 
 def true_observables(
-    states: np.ndarray, parameters: np.ndarray, layout: ParameterLayout, times: np.ndarray
+    states: np.ndarray,
+    parameters: np.ndarray,
+    layout: ParameterLayout,
+    times: np.ndarray,
+    names: Collection[str] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Noise-free observables.
+    """Noise-free observables (all of them, or only those in ``names``).
 
     Args:
         states: (n_patients, n_times, n_states) simulated states.
@@ -122,12 +127,25 @@ def true_observables(
             n_parameters) when dose events change them over time.
         layout: their layout.
         times: (n_times,) or (n_patients, n_times) ages in days.
+        names: evaluate only these observables (disc or patient); None: all.
 
     Returns:
         (disc, patient): disc[name] has shape (n_patients, n_times, 5), patient[name]
         (n_patients, n_times).
     """
     disc_f, patient_f = _observable_functions(layout)
+    if names is not None:
+        unknown = set(names) - set(disc_f) - set(patient_f)
+        if unknown:
+            raise ConfigError(
+                Problem(
+                    "names",
+                    sorted(unknown),
+                    "observables of the model: " + ", ".join(sorted({*disc_f, *patient_f})),
+                )
+            )
+        disc_f = {k: f for k, f in disc_f.items() if k in names}
+        patient_f = {k: f for k, f in patient_f.items() if k in names}
     n, m, n_states = states.shape
     t = np.broadcast_to(np.asarray(times, dtype=float), (n, m))
     y = [states[:, :, i] for i in range(n_states)]

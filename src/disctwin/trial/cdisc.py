@@ -5,10 +5,14 @@ Per trial (:func:`sdtm_domains`, :func:`adam_datasets`):
 * SDTM: DM (demographics, arm), EX (exposure: the regimen at day 1), AE (adverse events),
   QS (VAS, NRS, ODI per visit), MO (MRI per lumbar level: Pfirrmann grade, disc height
   index, relative T2, protrusion/extrusion), DS (randomisation, completion or dropout).
-* ADaM: ADSL (one row per subject: flags, baseline, disposition), ADQS (analysis values,
-  baseline, change and percent change per visit; one row per subject for each responder or
-  composite endpoint), ADAE (treatment-emergent AEs), ADTTE (time-to-event endpoints,
-  ``CNSR`` 1 for censored).
+* ADaM: ADSL (one row per subject: flags, baseline, disposition, analysis covariates),
+  ADQS (analysis values, baseline, change and percent change per visit; one row per subject
+  for each responder or composite endpoint, with ``BASE`` of its measure), ADAE
+  (treatment-emergent AEs), ADTTE (time-to-event endpoints, ``CNSR`` 1 for censored).
+  ``ANL01FL`` = "Y" marks the records the protocol's analyses use: every attended visit
+  (treatment-policy strategy: rescue medication and further interventions are part of the
+  outcome, flagged per record by ``RESCFL`` and ``FINTFL``), so refitting the analysis on
+  ``ANL01FL == "Y"`` reproduces the reported estimates.
 
 Variable names follow SDTMIG 3.4 / ADaMIG 1.3 (``STUDYID``, ``USUBJID``, ``ARMCD``,
 ``QSTESTCD``, ``QSORRES``, ``VISITNUM``, ``PARAMCD``, ``AVAL``, ``CHG``, ``CNSR``...);
@@ -317,6 +321,8 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
             "FINTFL": np.where(fu.intervention_at[rows] < fu.n_columns, "Y", "N"),
         }
     )
+    for name in p.analysis.covariates:  # the ANCOVA's extra covariates, as analysed
+        adsl[name.upper()] = scr.variables[name][rows]
     parts = []
     for col, visit, visitnum in _visits(result):
         if col == 0:
@@ -343,7 +349,11 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
                         "CHG": (aval - b)[keep] if col != BASELINE else np.nan,
                         "PCHG": pchg[keep] if col != BASELINE else np.nan,
                         "ABLFL": "Y" if col == BASELINE else "",
-                        "ANL01FL": np.where(fu.rescue_from[rows][keep] > col, "Y", "N"),
+                        # every attended value enters the analyses (treatment-policy
+                        # strategy: rescue and further intervention are part of the outcome)
+                        "ANL01FL": "Y",
+                        "RESCFL": np.where(fu.rescue_from[rows][keep] <= col, "Y", "N"),
+                        "FINTFL": np.where(fu.intervention_at[rows][keep] < col, "Y", "N"),
                     }
                 )
             )
@@ -364,7 +374,8 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
                     "ADY": np.nan,
                     "AVAL": v,
                     "AVALC": np.where(v > 0.5, "Y", "N"),
-                    "ANL01FL": "Y",
+                    "BASE": values.baseline[rows],  # of the endpoint's measure
+                    "ANL01FL": np.where(values.available[rows], "Y", "N"),
                 }
             )
         )
@@ -581,7 +592,7 @@ def write_run(
     rows = pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
     _write_parquet(rows, out / "replicates.parquet", meta)
     rows.to_csv(out / "replicates.csv", index=False)
-    oc = operating_characteristics(rows)
+    oc = operating_characteristics(rows, protocol.analysis.alpha)
     oc.to_csv(out / "operating_characteristics.csv", index=False)
     build_database(out, replicates)
     manifest.update(

@@ -291,7 +291,9 @@ def _screen_block(protocol: Protocol, seed: int, index: np.ndarray, engine: Engi
     disc_hist, patient_hist = true_observables(
         states[:, -1:], pop.parameters, pop.layout, back[:, -1:]
     )
-    _, pain_series = true_observables(states, pop.parameters, pop.layout, back)
+    _, pain_series = true_observables(
+        states, pop.parameters, pop.layout, back, names=("pain_reported_mean",)
+    )
     pain_history = np.where(before_start, 0.0, pain_series["pain_reported_mean"])
 
     times = measurement_times(protocol, age_days)
