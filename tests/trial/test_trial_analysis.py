@@ -106,6 +106,15 @@ def test_time_to_event_matches_statsmodels_phreg_and_survdiff(rng):
     assert est.details["hazard_ratio"] == pytest.approx(np.exp(cox.params[0]), rel=1e-5)
 
 
+def test_time_to_event_without_events_in_one_arm_reports_log_rank_only(rng):
+    time, event, treated = _survival(rng)
+    event = np.where(treated == 1, 0, event)  # no events on treatment: monotone likelihood
+    est = time_to_event(time, event, treated)
+    _, p = survdiff(time, event, treated)
+    assert np.isnan(est.estimate) and np.isnan(est.ci_low) and "not estimable" in est.method
+    assert est.p_value == pytest.approx(p, rel=1e-8) and est.details["events_treated"] == 0
+
+
 def test_kaplan_meier_matches_statsmodels(rng):
     time, event, _ = _survival(rng, 60)
     km = kaplan_meier(time, event)

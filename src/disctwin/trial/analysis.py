@@ -512,6 +512,8 @@ def time_to_event(
     lifelines ``CoxPHFitter``) with its Wald interval; the p-value is the two-sided log-rank
     test (lifelines ``logrank_test``), the usual primary test of a time-to-event endpoint.
     ``details`` holds the hazard ratio, the Cox Wald p and each arm's Kaplan-Meier median.
+    With no events in one arm the hazard ratio is not estimable (the partial likelihood is
+    monotone): the estimate is NaN and the log-rank p is still given.
 
     Reference: Cox (1972) JRSS-B 34:187; Peto & Peto (1972) JRSS-A 135:185 (log-rank).
 
@@ -536,6 +538,23 @@ def time_to_event(
     _raise(problems)
     on = t == 1
     logrank = logrank_test(tm[on], tm[~on], ev[on], ev[~on])
+    events = {"events_treated": float(ev[on].sum()), "events_control": float(ev[~on].sum())}
+    if min(events.values()) == 0:
+        # monotone likelihood: the Cox estimate runs to +-infinity, so no hazard ratio is
+        # reported; the log-rank test is still valid
+        nan = float("nan")
+        return Estimate(
+            "log hazard ratio (treated / control)",
+            nan,
+            nan,
+            nan,
+            nan,
+            float(logrank.p_value),
+            "no events in one arm: hazard ratio not estimable (monotone likelihood); "
+            "log-rank test p-value",
+            len(tm),
+            {"logrank_statistic": float(logrank.test_statistic), **events},
+        )
     frame = pd.DataFrame({"time": tm, "event": ev, "treated": t})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -560,8 +579,7 @@ def time_to_event(
             "hazard_ratio": math.exp(coef),
             "cox_wald_p": float(cox.summary.loc["treated", "p"]),
             "logrank_statistic": float(logrank.test_statistic),
-            "events_treated": float(ev[on].sum()),
-            "events_control": float(ev[~on].sum()),
+            **events,
             **medians,
         },
     )

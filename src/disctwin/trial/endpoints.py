@@ -378,9 +378,17 @@ def endpoint_truth(
     """The estimand in the enrolled patients: the same patients' endpoint under the two
     arms' regimens, without dropout (noise-matched: both worlds carry the same measurement
     noise). Difference in means for change and risk difference, log odds ratio of the two
-    marginal rates for logistic analyses; NaN for time to event (no single summary)."""
+    marginal rates for logistic analyses; for time to event the Cox log hazard ratio of the
+    two worlds' times (each patient once per world; NaN without events in a world)."""
     if endpoint.kind == "time_to_event":
-        return float("nan")
+        ok = treated_world.available & control_world.available
+        times = np.concatenate([treated_world.value[ok], control_world.value[ok]])
+        events = np.concatenate([treated_world.event[ok], control_world.event[ok]])
+        arm = np.repeat([1.0, 0.0], int(ok.sum()))
+        try:
+            return float(time_to_event(times, events, arm).estimate)
+        except ConfigError:  # no patients or no events: no hazard ratio
+            return float("nan")
     t, c = treated_world.value, control_world.value
     ok = np.isfinite(t) & np.isfinite(c)
     if endpoint.method == "logistic":
