@@ -224,7 +224,7 @@ def test_run_directory_duckdb_and_resume(tmp_path, protocol):
 
 def test_group_sequential_looks():
     d = null_protocol(design="group_sequential", n_patients=30)
-    d["endpoint"] = d["endpoint"][:1]
+    d["endpoint"] = d["endpoint"][:2]  # primary change + a secondary responder endpoint
     d["sequential"] = {"information_fractions": [0.5, 1.0], "futility": "obrien_fleming"}
     d["enrolment"] = {"rate_per_month": 1.0}  # slow accrual: the interim comes before the end
     result = simulate_trial(protocol_from_dict(d), 21)
@@ -238,6 +238,12 @@ def test_group_sequential_looks():
         assert len(sdtm_domains(result)["dm"]) == first["enrolled"]
     else:
         assert result.n_enrolled == 30
+    # the secondary endpoint is analysed once, at the analysis that ended the trial
+    res = result.results.set_index("endpoint")
+    assert list(res.index) == ["vas_chg", "vas30"]
+    assert (res["look"] == result.sequential.stopped_at).all()
+    assert res.loc["vas30", "n"] <= int(looks["enrolled"].iloc[-1])
+    assert res.loc["vas30", "truth"] == 0.0  # identical arms
 
 
 def test_single_arm_exact_interval():

@@ -603,7 +603,31 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
     row["favourable"] = decision == "efficacy" or row["favourable"]
     row["p_adjusted"] = row["p_value"]
     row["success"] = decision == "efficacy"
-    frame = pd.DataFrame([row])
+    rows_out = [row]
+    # secondary endpoints: analysed once, on the data known at the analysis that ended the
+    # trial, at the protocol's two-sided alpha (descriptive: no boundary, no stopping)
+    in_trial = enrol_day[rows] <= day
+    fu = _restrict(observed, sub)
+    due = day - enrol_day[sub]
+    covariates = {name: variables[name][sub] for name in cov} or None
+    alpha = protocol.analysis.alpha
+    for e2 in protocol.endpoint:
+        if e2.name == e.name:
+            continue
+        values = endpoint_values(protocol, e2, fu, due_day=due)
+        est2 = analyse_endpoint(
+            protocol, e2, values, treated[in_trial], follow_up=fu, covariates=covariates
+        )
+        truth2 = endpoint_truth(
+            e2,
+            endpoint_values(protocol, e2, _restrict(worlds[reg_t].follow_up, sub)),
+            endpoint_values(protocol, e2, _restrict(worlds[reg_c].follow_up, sub)),
+        )
+        r2 = _row(e2, label, look, est2, truth2, alpha)
+        r2["p_adjusted"] = r2["p_value"]
+        r2["success"] = r2["significant"] and r2["favourable"]
+        rows_out.append(r2)
+    frame = pd.DataFrame(rows_out)
     included = enrol_day <= stop_day
     visit_calendar = enrol_day[:, None] + observed.visit_days[None, :]
     attended = observed.attended & included[:, None] & (visit_calendar <= stop_day + 1e-9)
