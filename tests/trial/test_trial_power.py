@@ -74,3 +74,78 @@ def test_analytic_power_is_the_t_test_formula_and_alpha_without_effect():
         assert np.isclose(analytic_power(d, se, 2 * PER_ARM - 2, 0.05), expected, rtol=1e-9)
     assert np.isclose(analytic_power(0.0, se, 48, 0.05), 0.05)
     assert np.isnan(analytic_power(1.0, 0.0, 48, 0.05))
+
+
+def _fake_replicates(power_of_n):
+    """A stand-in for the trial simulator: replicate r of a trial with N patients succeeds
+    iff its quantile (r + 0.5) / R is below ``power_of_n(N)`` (common random numbers)."""
+
+    def run(protocol, replicates, seed, *, engine=None, n_patients=None, on_trial=None):
+        r = np.arange(replicates)
+        win = (r + 0.5) / replicates < power_of_n(n_patients)
+        return pd.DataFrame(
+            {
+                "endpoint": "vas_change",
+                "comparison": "b vs a",
+                "kind": "change",
+                "method": "ancova",
+                "primary": True,
+                "success": win,
+                "truth": -10.0,
+                "se": 20.0 / np.sqrt(n_patients),
+                "n": n_patients,
+                "decision": "final",
+            }
+        )
+
+    return run
+
+
+def _protocol():
+    from disctwin.trial import protocol_from_dict
+
+    return protocol_from_dict(
+        {
+            "study": {"id": "FINDN", "n_patients": 40},
+            "eligibility": [
+                {"name": "pain", "variable": "vas", "min": 40},
+                {"name": "chronic", "variable": "clbp_duration_months", "min": 3},
+            ],
+            "arm": [
+                {"name": "a", "regimen": "saline_intradiscal", "role": "control"},
+                {"name": "b", "regimen": "saline_intradiscal"},
+            ],
+            "visit": [{"name": "m6", "day": 182}],
+            "endpoint": [{"name": "vas_change", "kind": "change", "visit": "m6", "primary": True}],
+        }
+    )
+
+
+def test_sample_size_search_finds_the_smallest_n_reaching_the_target(monkeypatch):
+    from disctwin.trial import replicates
+
+    monkeypatch.setattr(replicates, "run_replicates", _fake_replicates(lambda n: n / 200))
+    result = replicates.find_sample_size(_protocol(), 0.9, seed=1, replicates=100, n_max=400)
+    assert result.n_total == 180  # power n / 200 >= 0.9, on the grid of multiples of 2
+    t = result.table.set_index("n_total")
+    assert t.loc[178, "power"] < 0.9 <= t.loc[180, "power"]
+    expected = analytic_power(10.0, 20.0 / np.sqrt(180), 177, 0.05)
+    assert np.isclose(t.loc[180, "analytic_power"], expected)
+
+
+def test_find_n_command_writes_the_table_and_the_power_curve(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from disctwin.cli import app
+    from disctwin.trial import dump_protocol, replicates
+
+    monkeypatch.setattr(replicates, "run_replicates", _fake_replicates(lambda n: n / 100))
+    path = tmp_path / "p.toml"
+    path.write_text(dump_protocol(_protocol()))
+    args = ["trial", str(path), "--find-n", "--power", "0.8", "--replicates", "50"]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "n")])
+    assert result.exit_code == 0, result.output
+    assert "smallest N with estimated power >= 0.8: 80" in result.output
+    table = pd.read_csv(tmp_path / "n" / "find_n.csv")
+    assert {"n_total", "power", "power_mcse", "analytic_power"} <= set(table.columns)
+    assert (tmp_path / "n" / "power_curve.png").stat().st_size > 1000

@@ -173,10 +173,15 @@ def _find_n(p, replicates: int, seed: int, power: float, n_max: int, out: Path |
         title=f"Power of the primary endpoint by total N ({result.replicates} trials each, "
         "± Monte Carlo SE)"
     )
-    for h in ("total N", "per arm", "power"):
+    for h in ("total N", "per arm", "power", "analytic"):
         table.add_column(h, justify="right" if h != "per arm" else "left")
     for _, r in result.table.iterrows():
-        table.add_row(str(r["n_total"]), r["n_per_arm"], _fmt(r["power"], r["power_mcse"], 3))
+        table.add_row(
+            str(r["n_total"]),
+            r["n_per_arm"],
+            _fmt(r["power"], r["power_mcse"], 3),
+            _fmt(r["analytic_power"], None, 3),
+        )
     console.print(table)
     if result.n_total is None:
         console.print(f"no N up to {n_max} reached power {power:g}")
@@ -189,4 +194,27 @@ def _find_n(p, replicates: int, seed: int, power: float, n_max: int, out: Path |
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         result.table.to_csv(out / "find_n.csv", index=False)
-        console.print(f"wrote {out / 'find_n.csv'}")
+        _plot_power_curve(result, out / "power_curve.png", p.study.id)
+        console.print(f"wrote {out / 'find_n.csv'} and {out / 'power_curve.png'}")
+
+
+def _plot_power_curve(result, path: Path, title: str) -> None:
+    """Simulated power by total N (with 2 MC SE) and the analytic power, if any."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = result.table
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.errorbar(
+        t["n_total"], t["power"], yerr=2 * t["power_mcse"], fmt="o-", capsize=3, label="simulated"
+    )
+    if t["analytic_power"].notna().any():
+        ax.plot(t["n_total"], t["analytic_power"], "s--", label="two-sample formula")
+    ax.axhline(result.target_power, color="grey", lw=0.8, ls=":")
+    ax.set(xlabel="total N", ylabel="power", ylim=(0, 1.02), title=f"{title}: power by N")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

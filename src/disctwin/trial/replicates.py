@@ -215,7 +215,10 @@ class SampleSizeSearch:
     """The outcome of :func:`find_sample_size`.
 
     Attributes:
-        table: one row per total N evaluated: N, per-arm N, power and its MC SE.
+        table: one row per total N evaluated: N, per-arm N, power and its MC SE, and for a
+            change endpoint the analytic two-sample power at the simulated effect and SE
+            (two-sided: it counts rejections in either direction, the simulated power only
+            favourable ones).
         n_total: smallest evaluated N whose estimated power reaches the target (None if
             even the largest does not).
         target_power: the power asked for.
@@ -262,10 +265,12 @@ def find_sample_size(
             rows = run_replicates(protocol, replicates, seed, engine=engine, n_patients=n_total)
             prim = rows[rows["primary"]]
             by_comparison = prim.groupby("comparison")["success"].mean()
+            weakest = str(by_comparison.idxmin())
             p = float(by_comparison.min())
-            evaluated[n_total] = (p, float(np.sqrt(p * (1 - p) / replicates)))
+            analytic = _analytic_power(prim[prim["comparison"] == weakest], protocol.analysis.alpha)
+            evaluated[n_total] = (p, float(np.sqrt(p * (1 - p) / replicates)), analytic)
             if on_evaluation is not None:
-                on_evaluation(n_total, *evaluated[n_total])
+                on_evaluation(n_total, p, evaluated[n_total][1])
         return evaluated[n_total][0]
 
     # grow the upper end until the target is reached (or n_max), then bisect
@@ -293,8 +298,9 @@ def find_sample_size(
                 ),
                 "power": p,
                 "power_mcse": se,
+                "analytic_power": analytic,
             }
-            for n, (p, se) in sorted(evaluated.items())
+            for n, (p, se, analytic) in sorted(evaluated.items())
         ]
     )
     return SampleSizeSearch(table, hi * step if found else None, target_power, replicates)
