@@ -105,6 +105,7 @@ def _true(n, m, mean_pain):
         "disc_height_relative": np.ones((n, m, 5)),
         "annular_damage_extent": np.zeros((n, m, 5)),
         "herniation": np.zeros((n, m, 5)),
+        "marrow_oedema": np.zeros((n, m, 5)),
     }
     patient = {
         "pain_latent": np.full((n, m), mean_pain),

@@ -97,6 +97,8 @@ BAD = [
     (("randomisation", "block_sizes"), [4], "randomisation.block_sizes", None),
     (("dropout", "annual_rate"), 1.5, "dropout.annual_rate", None),
     (("sequential",), {"information_fractions": [0.5, 1.0]}, "sequential", None),
+    (("endpoint", 0, "measure"), "opioid_mmee", "endpoint[0] (resp).measure", "opioid_mme"),
+    (("eligibility", 2, "variable"), "modic1", "eligibility[2]", "modic_1"),
 ]
 
 
@@ -129,6 +131,28 @@ def test_every_problem_reported_at_once():
     fields = " ".join(p.field for p in info.value.problems)
     for f in ("endpoint[0] (resp).visit", "comparison[0].treatment", "eligibility[0].min"):
         assert f in fields
+
+
+def test_off_all_opioids_is_a_responder_endpoint_on_opioid_use_at_a_visit():
+    off = {
+        "name": "off_opioids",
+        "kind": "responder",
+        "measure": "opioid_mme",
+        "visit": "m12",
+        "threshold": 0,
+        "threshold_type": "at_most",
+    }
+    d = base()
+    d["endpoint"].append(off)
+    e = protocol_from_dict(d).endpoint_named("off_opioids")
+    assert (e.measure, e.threshold_type, e.threshold) == ("opioid_mme", "at_most", 0.0)
+    # no opioid is given before baseline: a reduction from baseline means nothing
+    d["endpoint"][1] = off | {"threshold_type": "percent", "threshold": 50}
+    with pytest.raises(ConfigError) as info:
+        protocol_from_dict(d)
+    (problem,) = info.value.problems
+    assert problem.field == "endpoint[1] (off_opioids).threshold_type"
+    assert problem.value == "percent" and "at_most" in problem.allowed
 
 
 def test_medical_need_gate_names_the_therapeutic_arm():

@@ -130,6 +130,7 @@ def test_cdisc_columns_and_subject_counts(trial):
         "ae": {"USUBJID", "AETERM", "AESEV", "AESER", "AESTDY"},
         "qs": {"USUBJID", "QSTESTCD", "QSORRES", "QSSTRESN", "VISITNUM", "VISIT", "QSDY"},
         "mo": {"USUBJID", "MOTESTCD", "MOLOC", "MOSTRESN", "VISITNUM"},
+        "cm": {"USUBJID", "CMTRT", "CMOCCUR", "CMDOSE", "CMDOSU", "VISITNUM", "CMDY"},
         "ds": {"USUBJID", "DSDECOD", "DSSTDY"},
         "adsl": {"USUBJID", "TRT01P", "ITTFL", "COMPLFL", "BASEVAS"},
         "adqs": {"USUBJID", "PARAMCD", "AVISITN", "AVAL", "BASE", "CHG", "ABLFL"},
@@ -149,6 +150,9 @@ def test_cdisc_columns_and_subject_counts(trial):
     assert lost == np.isfinite(trial.observed.dropout_day).sum()
     # every QS record is an attended visit; MRI at screening and the MRI visit only
     assert len(sdtm["qs"]) == 3 * trial.observed.attended.sum()
+    # opioid use is recorded at every attended visit (CM), and analysed in ADQS
+    assert len(sdtm["cm"]) == trial.observed.attended.sum()
+    assert (adam["adqs"]["PARAMCD"] == "OPIOMME").sum() == trial.observed.attended[:, 1:].sum()
     assert set(sdtm["mo"]["VISIT"]) <= {"SCREENING", "M3"}
 
 

@@ -88,7 +88,7 @@ def chunk_tables(result: ChunkResult, seed: int) -> tuple[pa.Table, pa.Table]:
     }
     for name in ("t2_ms", "t2_relative", "disc_height_index", "pfirrmann_grade"):
         disc_cols[name] = _masked(measured.disc[name].reshape(-1), failed_d)
-    for name in (*FINDINGS, "disc_extrusion"):
+    for name in (*FINDINGS, "disc_extrusion", "modic_1"):
         disc_cols[name] = _masked(measured.disc[name].reshape(-1), failed_d)
     for name, col in _DISC_TRUE.items():
         disc_cols[col] = _masked(disc_true[name].reshape(-1), failed_d)

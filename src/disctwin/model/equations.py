@@ -150,6 +150,10 @@ def build_model() -> SymbolicModel:
     * innervation: NGF drive (inflammation x fissure path) grows fibres in, aggrecan inhibits.
     * nociceptive input: innervation x inflammatory sensitisation x mechanical stress, plus a
       radicular term from herniation.
+    * vertebral marrow oedema (Modic 1 activity, an observable): the disc's inflammation
+      reaching the adjacent marrow through endplates disrupted by disc collapse,
+      :math:`M = I\,L\,(1-H)^2 / ((1-H)^2 + h_{1/2}^2)`; an anti-inflammatory drug in the
+      disc lowers it with the inflammation.
 
     Therapy compartments (zero and inert when untreated; driven by :mod:`disctwin.therapies`
     through dose events that add payload and set the ``tx_*`` slot parameters):
@@ -366,6 +370,17 @@ def build_model() -> SymbolicModel:
         / (F**2 + P.nerve_fissure_half**2)
         * _hill_down(PG, P.nerve_proteoglycan_inhibition, 2),
     )
+    # Modic 1: the disc's cytokines reach the vertebral marrow through endplates disrupted as
+    # the disc collapses; the oedematous, innervated endplate is a pain source of its own
+    height_loss_sq = (1 - DH) ** 2
+    marrow = assign(
+        "marrow_oedema",
+        "1",
+        "Inflammatory oedema of the vertebral bone marrow next to the disc's endplates "
+        "(Modic 1 activity): the disc's inflammation reaching the marrow through endplates "
+        "disrupted as the disc collapses (Hill n=2 in height loss), times the load",
+        inflammation * load * height_loss_sq / (height_loss_sq + P.modic_height_loss_half**2),
+    )
     # NSAIDs block the prostaglandin part of nociceptor sensitisation (COX inhibition)
     sensitised = 1 + P.nociceptor_inflammation_gain * inflammation * (1 - P.tx_cox_inhibition)
     disc_input = assign(
@@ -374,7 +389,8 @@ def build_model() -> SymbolicModel:
         "Nociceptive input from this disc: discogenic (innervation x sensitisation x "
         "mechanical stress) plus radicular (herniation)",
         N * sensitised * (1 + P.nociceptor_mechanical_gain * (1 - DH))
-        + P.radicular_gain * Hn * sensitised,
+        + P.radicular_gain * Hn * sensitised
+        + P.vertebrogenic_gain * marrow**4 / (marrow**4 + P.vertebrogenic_oedema_half**4),
     )
 
     implant_death = assign(
@@ -538,6 +554,12 @@ def build_model() -> SymbolicModel:
             "1",
             "Anti-inflammatory drug activity (corticosteroid, hyaluronic acid)",
             pulse,
+        ),
+        Quantity(
+            "marrow_oedema",
+            "1",
+            "Vertebral marrow oedema next to the disc (Modic 1 activity)",
+            marrow,
         ),
     )
     pain_input = x * (1 + P.sensitisation_gain * CS)

@@ -7,7 +7,7 @@ Observation happens in two steps kept apart:
 2. :func:`measure` adds measurement and reporting noise, each a separate, seeded step drawn
    from the patient's own observation stream, and reads the clinical categories (Pfirrmann
    grade with rater misclassification, signal loss, height loss, bulge, protrusion,
-   extrusion, annular fissure; NRS, VAS, ODI).
+   extrusion, annular fissure, Modic type 1 endplate change; NRS, VAS, ODI).
 
 Brinjikji's per-person findings are "the finding at any lumbar level":
 :func:`person_findings`.
@@ -76,6 +76,8 @@ FINDINGS_DESCRIPTION: dict[str, str] = {
     "disc_protrusion": "herniated volume > `protrusion_threshold`",
     "disc_extrusion": "herniated volume > `extrusion_threshold`",
     "annular_fissure": "annular damage > `fissure_threshold`",
+    "modic_1": "Modic type 1 endplate change next to the disc: vertebral marrow oedema "
+    "(model observable `marrow_oedema`) > `modic1_threshold`, read without rater noise",
     "nrs": "round(expected reported pain + day-to-day noise (`nrs_daily_sd`) + recall noise "
     "(`nrs_recall_sd`)), clipped to 0-10",
     "vas": "10 x (expected reported pain + the same day's fluctuation + its own recall noise), "
@@ -450,6 +452,7 @@ def measure(
         "disc_protrusion": herniation > ps["protrusion_threshold"].value,
         "disc_extrusion": herniation > ps["extrusion_threshold"].value,
         "annular_fissure": disc_true["annular_damage_extent"] > ps["fissure_threshold"].value,
+        "modic_1": disc_true["marrow_oedema"] > ps["modic1_threshold"].value,
     }
 
     mean_pain = np.clip(patient_true["pain_reported_mean"], 0.0, 10.0)

@@ -4,8 +4,10 @@ The injection starts an anti-inflammatory pulse in the treated discs
 (:func:`~disctwin.therapies.kinetics.pulse_effects`): peak activity
 ``max_gain(route) x D / (D + D50)`` with ``D`` the dose in prednisolone-equivalent mg, a
 Bateman time course set by the drug (peak within days to weeks, gone by 3-12 months).
-Inflammation sensitises the disc's nociceptors and the nerve root, so relief is larger in
-inflammatory (Modic-1-like) discs and vanishes as the pulse wanes: Nguyen 2017 (intradiscal
+Inflammation sensitises the disc's nociceptors and the nerve root, and next to a collapsed disc
+it reaches the vertebral marrow (the model's ``marrow_oedema``: a Modic 1 change, a pain source
+of its own), so relief is larger in inflammatory (Modic 1) discs and vanishes as the pulse
+wanes: Nguyen 2017 (intradiscal
 prednisolone: 55.4% vs 33.3% responders at 1 month, none at 12 months), Chou 2015 (epidural:
 -7.55/100 at 2-4 weeks, no long-term effect).
 

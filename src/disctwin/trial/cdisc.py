@@ -4,11 +4,14 @@ Per trial (:func:`sdtm_domains`, :func:`adam_datasets`):
 
 * SDTM: DM (demographics, arm), EX (exposure: the regimen at day 1), AE (adverse events),
   QS (VAS, NRS, ODI per visit), MO (MRI per lumbar level: Pfirrmann grade, disc height
-  index, relative T2, protrusion/extrusion), DS (randomisation, completion or dropout).
+  index, relative T2, protrusion/extrusion, Modic 1), CM (opioid use at every visit, a
+  pre-specified medication: ``CMOCCUR``, daily dose in morphine milligram equivalents), DS
+  (randomisation, completion or dropout).
 * ADaM: ADSL (one row per subject: flags, baseline, disposition, analysis covariates),
-  ADQS (analysis values, baseline, change and percent change per visit; one row per subject
-  for each responder or composite endpoint, with ``BASE`` of its measure), ADAE
-  (treatment-emergent AEs), ADTTE (time-to-event endpoints, ``CNSR`` 1 for censored).
+  ADQS (analysis values, baseline, change and percent change per visit, opioid use
+  ``OPIOMME`` included; one row per subject for each responder or composite endpoint, e.g.
+  off all opioids, with ``BASE`` of its measure), ADAE (treatment-emergent AEs), ADTTE
+  (time-to-event endpoints, ``CNSR`` 1 for censored).
   ``ANL01FL`` = "Y" marks the records the protocol's analyses use: every attended visit
   (treatment-policy strategy: rescue medication and further interventions are part of the
   outcome, flagged per record by ``RESCFL`` and ``FINTFL``), so refitting the analysis on
@@ -65,7 +68,7 @@ __all__ = [
     "write_run",
 ]
 
-SDTM_DOMAINS = ("dm", "ex", "ae", "qs", "mo", "ds")
+SDTM_DOMAINS = ("dm", "ex", "ae", "qs", "mo", "cm", "ds")
 ADAM_DATASETS = ("adsl", "adqs", "adae", "adtte")
 #: Nominal calendar date of the first patient's baseline (study day 1).
 STUDY_START = date(2026, 1, 1)
@@ -81,7 +84,10 @@ _MO = {
     "T2REL": ("t2_relative", "Nucleus T2 Relative to Adolescence", ""),
     "PROTRUS": ("disc_protrusion", "Disc Protrusion", ""),
     "EXTRUS": ("disc_extrusion", "Disc Extrusion", ""),
+    "MODIC1": ("modic_1", "Modic Type 1 Endplate Change", ""),
 }
+#: Opioid use at visits: ADQS parameter code and name (SDTM: CM domain).
+_OPIOID = ("OPIOMME", "Opioid use (morphine milligram equivalents per day)")
 _SEVERITY = {1: "MILD", 2: "MODERATE", 3: "SEVERE", 4: "LIFE THREATENING", 5: "FATAL"}
 
 
@@ -179,10 +185,29 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
     else:
         ae.insert(4, "AESEQ", pd.Series(dtype="int64"))
 
-    qs_parts, mo_parts = [], []
+    qs_parts, mo_parts, cm_parts = [], [], []
     for col, visit, visitnum in _visits(result):
         seen = fu.attended[rows, col]
         day = _study_day(np.full(len(rows), fu.visit_days[col]), visit=True)
+        mme = fu.opioid_mme[rows, col]
+        keep = seen & np.isfinite(mme)
+        cm_parts.append(
+            pd.DataFrame(
+                {
+                    "USUBJID": subj["USUBJID"].to_numpy()[keep],
+                    "CMTRT": "OPIOID ANALGESIC",
+                    "CMCAT": "OPIOIDS",
+                    "CMPRESP": "Y",
+                    "CMOCCUR": np.where(mme[keep] > 0, "Y", "N"),
+                    "CMDOSE": mme[keep].astype(float),
+                    "CMDOSU": "mg MME",
+                    "CMDOSFRQ": "QD",
+                    "VISITNUM": visitnum,
+                    "VISIT": visit,
+                    "CMDY": day[keep],
+                }
+            )
+        )
         for code, (name, test, unit) in _QS.items():
             values = fu.measure(name)[rows, col]
             keep = seen & np.isfinite(values)
@@ -229,9 +254,10 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
                     )
     qs = _finish(pd.concat(qs_parts, ignore_index=True), "QS", base)
     mo = _finish(pd.concat(mo_parts, ignore_index=True), "MO", base)
+    cm = _finish(pd.concat(cm_parts, ignore_index=True), "CM", base)
 
     ds = _disposition(result, subj)
-    return {"dm": dm, "ex": ex, "ae": ae, "qs": qs, "mo": mo, "ds": ds}
+    return {"dm": dm, "ex": ex, "ae": ae, "qs": qs, "mo": mo, "cm": cm, "ds": ds}
 
 
 def _finish(frame: pd.DataFrame, domain: str, base: dict) -> pd.DataFrame:
@@ -328,7 +354,8 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
         if col == 0:
             continue
         seen = fu.attended[rows, col]
-        for code, (name, test, _unit) in _QS.items():
+        measures = [(code, name, test) for code, (name, test, _unit) in _QS.items()]
+        for code, name, test in [*measures, (_OPIOID[0], "opioid_mme", _OPIOID[1])]:
             y = fu.measure(name)[rows]
             aval, b = y[:, col], y[:, BASELINE]
             keep = seen & np.isfinite(aval)

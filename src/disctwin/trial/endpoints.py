@@ -59,6 +59,9 @@ class FollowUp:
 
     Attributes:
         vas, nrs, odi: (n, V) reported values (after rescue medication).
+        opioid_mme: (n, V) opioid taken at each visit, morphine milligram equivalents per day
+            (the model observable ``opioid_daily_mme``: opioid drug given by the regimen; 0 =
+            off all opioids).
         visit_days: (V,) days relative to baseline (screening negative).
         attended: (n, V) True where the visit took place (dropout removes later visits).
         rescue_from: (n,) first column whose values are under rescue medication (V: never).
@@ -74,9 +77,16 @@ class FollowUp:
     rescue_from: np.ndarray
     intervention_at: np.ndarray
     dropout_day: np.ndarray
+    opioid_mme: np.ndarray
 
     def measure(self, name: str) -> np.ndarray:
-        return {"vas": self.vas, "nrs": self.nrs, "odi": self.odi}[name]
+        """(n, V) values of a measure (:data:`disctwin.trial.protocol.MEASURES`)."""
+        return {
+            "vas": self.vas,
+            "nrs": self.nrs,
+            "odi": self.odi,
+            "opioid_mme": self.opioid_mme,
+        }[name]
 
     @property
     def n_columns(self) -> int:
@@ -98,9 +108,14 @@ def apply_intercurrent_events(
     visit_days: np.ndarray,
     seed: int,
     patient_index: np.ndarray,
+    opioid_mme: np.ndarray | None = None,
 ) -> FollowUp:
-    """Rescue medication and further interventions on complete (no dropout) data."""
+    """Rescue medication and further interventions on complete (no dropout) data.
+
+    ``opioid_mme`` (n, V): opioid taken at each visit (MME/day; None: no opioid given).
+    Rescue medication lowers reported pain only; it is not counted as opioid use."""
     n, v = vas.shape
+    opioid = np.zeros((n, v)) if opioid_mme is None else np.asarray(opioid_mme, dtype=float)
     rescue_from = np.full(n, v, dtype=np.int64)
     vas, nrs, odi = vas.astype(float).copy(), nrs.astype(float).copy(), odi.astype(float).copy()
     r = protocol.rescue
@@ -134,6 +149,7 @@ def apply_intercurrent_events(
         rescue_from,
         intervention_at,
         np.full(n, np.nan),
+        opioid.copy(),
     )
 
 
@@ -194,6 +210,8 @@ def _responder(
         resp = reduction >= e.threshold
     elif e.threshold_type == "points":
         resp = (base - now) >= e.threshold
+    elif e.threshold_type == "at_most":
+        resp = now <= e.threshold
     else:
         resp = now < e.threshold
     if e.no_further_intervention:

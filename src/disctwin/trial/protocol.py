@@ -55,6 +55,7 @@ from disctwin.model.states import LEVELS
 
 __all__ = [
     "DISC_VARIABLES",
+    "MEASURES",
     "PATIENT_VARIABLES",
     "Analysis",
     "Arm",
@@ -118,7 +119,19 @@ DISC_VARIABLES: dict[str, str] = {
     "disc_protrusion": "protrusion",
     "disc_extrusion": "extrusion",
     "annular_fissure": "annular fissure",
+    "modic_1": "Modic type 1 endplate change (vertebral marrow oedema) next to the disc",
 }
+
+#: Measures recorded at every visit, which endpoints read: name -> meaning (unit).
+MEASURES: dict[str, str] = {
+    "vas": "low back pain intensity, VAS 0-100 (mm)",
+    "nrs": "low back pain intensity, NRS 0-10 (points)",
+    "odi": "Oswestry disability index, 0-100 (%)",
+    "opioid_mme": "opioid taken, morphine milligram equivalents per day (0 = off all opioids)",
+}
+
+#: Responder thresholds that read the value at the visit itself (not its change).
+LEVEL_THRESHOLDS = ("below", "at_most")
 
 #: Built-in regimens that give no therapeutic agent (controls); anything else is therapeutic.
 CONTROL_REGIMENS = ("none", "sham_intradiscal", "saline_intradiscal", "vehicle_ha_intradiscal")
@@ -320,8 +333,10 @@ class Endpoint(_Frozen):
         ``percent_change``: the same in percent of baseline.
         ``responder``: response at ``visit``: reduction from baseline >= ``threshold`` percent
             (``threshold_type="percent"``) or points (``"points"``), or value below
-            ``threshold`` (``"below"``); with ``no_further_intervention`` a further
-            intervention by then is failure.
+            ``threshold`` (``"below"``) or at most ``threshold`` (``"at_most"``); with
+            ``no_further_intervention`` a further intervention by then is failure. "Off all
+            opioids at month 12": ``measure = "opioid_mme"``, ``threshold_type = "at_most"``,
+            ``threshold = 0``.
         ``composite``: every endpoint in ``components`` (responders) holds, and (with
             ``no_further_intervention``) no further intervention by the last one's visit.
         ``time_to_event``: days to ``event`` (``further_intervention``, or
@@ -334,10 +349,10 @@ class Endpoint(_Frozen):
 
     name: _Name
     kind: Literal["change", "percent_change", "responder", "composite", "time_to_event"]
-    measure: Literal["vas", "nrs", "odi"] = "vas"
+    measure: Literal["vas", "nrs", "odi", "opioid_mme"] = "vas"
     visit: str | None = None
     threshold: float | None = None
-    threshold_type: Literal["percent", "points", "below"] = "percent"
+    threshold_type: Literal["percent", "points", "below", "at_most"] = "percent"
     components: tuple[str, ...] = ()
     no_further_intervention: bool = False
     event: Literal["further_intervention", "loss_of_response"] | None = None
@@ -791,6 +806,30 @@ def _check_endpoint(field: str, e: Endpoint, p: Protocol, visit_names: list[str]
         )
     if e.kind == "responder" and e.threshold is None:
         problems.append(Problem(f"{field}.threshold", None, "a response threshold"))
+    if e.measure == "opioid_mme":
+        # no opioid is given before baseline, so reductions from baseline mean nothing
+        if e.kind == "responder" and e.threshold_type not in LEVEL_THRESHOLDS:
+            problems.append(
+                Problem(
+                    f"{field}.threshold_type",
+                    e.threshold_type,
+                    "for measure 'opioid_mme': "
+                    + ", ".join(LEVEL_THRESHOLDS)
+                    + " (e.g. at_most 0: off all opioids)",
+                    suggest(e.threshold_type, LEVEL_THRESHOLDS),
+                )
+            )
+        if e.kind == "time_to_event" and e.event == "loss_of_response":
+            problems.append(
+                Problem(
+                    f"{field}.measure",
+                    e.measure,
+                    "vas, nrs or odi for event 'loss_of_response'",
+                    "vas",
+                )
+            )
+        if e.threshold is not None and e.threshold < 0:
+            problems.append(Problem(f"{field}.threshold", e.threshold, ">= 0 MME/day"))
     if e.kind == "composite":
         names = [x.name for x in p.endpoint]
         responders = [x.name for x in p.endpoint if x.kind == "responder"]

@@ -253,6 +253,7 @@ def _world(
         visit_days,
         seed,
         population.patient_index,
+        opioid_mme=masked(patient_true["opioid_daily_mme"]),
     )
     return World(name, fu, disc, status, adverse_events)
 
@@ -277,6 +278,7 @@ def _select(worlds: list[World], which: np.ndarray) -> tuple[FollowUp, dict[str,
         pick(lambda w: w.follow_up.rescue_from),
         pick(lambda w: w.follow_up.intervention_at),
         first.dropout_day,
+        pick(lambda w: w.follow_up.opioid_mme),
     )
     disc = {k: pick(lambda w, k=k: w.disc[k]) for k in worlds[0].disc}
     return fu, disc
@@ -292,6 +294,7 @@ def _restrict(fu: FollowUp, rows: np.ndarray) -> FollowUp:
         fu.rescue_from[rows],
         fu.intervention_at[rows],
         fu.dropout_day[rows],
+        fu.opioid_mme[rows],
     )
 
 
