@@ -281,6 +281,12 @@ def test_cli_runs_a_protocol_end_to_end(tmp_path, protocol):
     other_seed = ["trial", str(path), "--replicates", "1", "--seed", "4", "--out", str(out)]
     other = CliRunner().invoke(app, other_seed)
     assert other.exit_code == 2 and "different run" in other.output
+    # --n-patients: another size is another run (refused here), a bad size one clear error
+    resized = CliRunner().invoke(app, [*args, "--n-patients", "12"])
+    assert resized.exit_code == 2 and "different run" in resized.output
+    bad = CliRunner().invoke(app, [*args, "--n-patients", "0"])
+    assert bad.exit_code == 2 and "--n-patients: got 0" in bad.output
+    assert "Traceback" not in bad.output
 
 
 @pytest.mark.slow

@@ -42,6 +42,12 @@ def trial_command(
     workers: Annotated[
         int, typer.Option(help="Processes running replicates (results do not depend on it).")
     ] = 1,
+    n_patients: Annotated[
+        int | None,
+        typer.Option(
+            help="Patients to enrol per trial (instead of the protocol's study.n_patients)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Simulate a trial protocol: screening, randomisation, visits, dropout, endpoints and
@@ -51,6 +57,8 @@ def trial_command(
     from disctwin.trial import load_protocol
 
     p = load_protocol(protocol)
+    if n_patients is not None:
+        p = _with_size(p, n_patients)
     if validate:
         console.print(f"{protocol}: valid ({len(p.arm)} arms, {len(p.endpoint)} endpoints)")
         return
@@ -90,6 +98,23 @@ def trial_command(
             workers=workers,
         )
     _print_run(p, out, manifest)
+
+
+def _with_size(p, n_patients: int):
+    """The protocol with ``study.n_patients`` replaced, validated again (the run's manifest
+    then records the size that ran)."""
+    from disctwin.trial import protocol_from_dict
+
+    data = p.model_dump(mode="json", exclude_none=True)
+    data["study"]["n_patients"] = n_patients
+    try:
+        return protocol_from_dict(data, base_dir=p.base_dir)
+    except ConfigError as err:
+        problems = [
+            Problem("--n-patients", x.value, x.allowed) if x.field == "study.n_patients" else x
+            for x in err.problems
+        ]
+        raise ConfigError(problems) from None
 
 
 def _print_run(p, out: Path, manifest: dict) -> None:
