@@ -21,7 +21,8 @@ Method (modular Bayesian inference with a "cut", Plummer 2015, Stat Comput 25:37
    its between-person spread, what collapses disc height, and the constitutional spread of
    disc height and T2 an MRI reader sees) get a binomial likelihood from
    Brinjikji; uniform priors on each parameter's plausible range (log-uniform when it spans
-   a factor >= 10). A Nelder-Mead search from the prior defaults warm-starts an affine-
+   a factor >= 10). A Nelder-Mead search from the prior defaults (restarted while it
+   improves) warm-starts an affine-
    invariant ensemble MCMC (emcee, Foreman-Mackey 2013).
 2. pain stage: the 5 pain-course parameters get the Costa likelihoods, conditional on the
    disc stage's posterior median biology (feedback from Costa to the disc parameters is cut:
@@ -286,7 +287,7 @@ class CalibrationSettings(BaseModel):
     seed: int = Field(ge=0, le=2**63 - 1)
     n_disc_patients: int = Field(default=1000, ge=20, le=100_000)
     n_pain_patients: int = Field(default=800, ge=20, le=100_000)
-    optimiser_evaluations: int = Field(default=250, ge=0, le=100_000)
+    optimiser_evaluations: int = Field(default=500, ge=0, le=100_000)
     disc_walkers: int = Field(default=26, ge=4, le=1000)
     disc_steps: int = Field(default=150, ge=2, le=100_000)
     pain_walkers: int = Field(default=12, ge=4, le=1000)
@@ -664,17 +665,26 @@ def _sample(log_prob_unit, x0_unit, walkers, steps, seed, stream_index, evaluati
     def scalar(u):
         return -float(log_prob_unit(np.atleast_2d(u))[0])
 
-    if evaluations > 0:
+    # Nelder-Mead with restarts: a simplex collapses in many dimensions long before the
+    # optimum; it is restarted from its best point with a fresh simplex (the usual remedy,
+    # Press et al., Numerical Recipes 3rd ed. 10.5) while that still improves and the
+    # budget lasts
+    best = np.asarray(x0_unit, dtype=float)
+    left, value = evaluations, np.inf
+    while left > d + 1:
         res = minimize(
             scalar,
-            x0_unit,
+            best,
             method="Nelder-Mead",
             bounds=[(0.0, 1.0)] * d,
-            options={"maxfev": evaluations, "initial_simplex": _simplex(x0_unit)},
+            options={"maxfev": left, "initial_simplex": _simplex(best)},
         )
-        best = np.clip(res.x, 0.0, 1.0)
-    else:
-        best = np.asarray(x0_unit, dtype=float)
+        left -= res.nfev
+        improved = res.fun < value - 1e-3
+        if res.fun < value:
+            best, value = np.clip(res.x, 0.0, 1.0), res.fun
+        if not improved:
+            break
     g = patient_generator(seed, Stream.CALIBRATION, stream_index)
     start = np.clip(best + 0.03 * g.standard_normal((walkers, d)), 1e-4, 1 - 1e-4)
     sampler = emcee.EnsembleSampler(walkers, d, log_prob_unit, vectorize=True)
