@@ -171,9 +171,9 @@ def test_calibrated_default_is_much_closer_to_the_data_than_the_priors(fresh_pre
 
 @pytest.mark.xfail(
     strict=True,
-    reason="height loss at 20-30 y too rare and bulge at 30-50 y too common (one disc height "
-    "drives both), signal loss at 50 y too rare, Costa 2012 baseline too low beside its 52-week "
-    "value (docs/calibration/report.md)",
+    reason="on fresh cohorts 25/30 within 5: height loss and bulge at 20 y too rare (one disc "
+    "height drives both), signal loss at 50 y too rare, Costa 2012 baseline too low beside its "
+    "52-week value (docs/calibration/report.md)",
 )
 def test_calibrated_default_reproduces_every_published_point(fresh_predictions):
     """The issue's bar: every Brinjikji point within 5 percentage points, Costa 2012 within
