@@ -407,6 +407,10 @@ def build_model() -> SymbolicModel:
     # ------------------------------------------------------------------------ disc rates
     # implanted cells become NP-like cells as fast as the supply lets them (Naqvi & Buckley)
     differentiation = P.tx_implant_differentiation_rate * (glucose / glucose_ref) * Im
+    # growth-related annular injury: the excess fades as the skeleton matures (from age 10)
+    adolescent_fissure = 1 + P.adolescent_fissure_excess * sp.exp(
+        -(t - P.anabolic_reference_age) / P.adolescent_fissure_timescale
+    )
     # part of matrix loss does not need cell-made enzymes, so losing cells loses matrix
     passive = P.matrix_passive_loss_fraction
     proliferation = P.cell_proliferation_rate * (glucose / glucose_ref) * (1 - C - S)
@@ -420,7 +424,11 @@ def build_model() -> SymbolicModel:
             synthesis * (1 + P.tx_collagen_gain * E) - (passive + (1 - passive) * collagenase) * CII
         ),
         P.height_remodelling_rate * (height_eq - DH),
-        P.fissure_rate * load * sp.exp(P.fissure_matrix_effect * (1 - (CII + PG) / 2)) * (1 - F)
+        P.fissure_rate
+        * adolescent_fissure
+        * load
+        * sp.exp(P.fissure_matrix_effect * (1 - (CII + PG) / 2))
+        * (1 - F)
         - P.fissure_repair_rate * C * F,
         P.herniation_rate * load * F**2 * swelling * (1 - Hn) - P.herniation_resorption_rate * Hn,
         P.nerve_growth_rate * ngf_drive * (1 - N) - P.nerve_retraction_rate * N,
@@ -491,25 +499,30 @@ def build_model() -> SymbolicModel:
 
     # ---------------------------------------------------------------------- observables
     water_ref = P.water_fraction_floor + P.water_fraction_span
+    # what an MRI reader sees is the disc's own constitution (developmental size and water
+    # content, static, differing between people and levels) times its degeneration
+    t2_seen = P.constitutional_t2 * sp.exp(P.t2_water_sensitivity * (water - water_ref))
+    height_seen = P.constitutional_height * DH
     disc_obs = (
         Quantity(
             "t2_relative",
             "1",
-            "NP T2 relative to the adolescent disc",
-            sp.exp(P.t2_water_sensitivity * (water - water_ref)),
+            "NP T2 relative to the population-typical adolescent disc (constitution x hydration)",
+            t2_seen,
         ),
+        Quantity("t2_ms", "ms", "NP T2 relaxation time", P.t2_reference_ms * t2_seen),
         Quantity(
-            "t2_ms",
-            "ms",
-            "NP T2 relaxation time",
-            P.t2_reference_ms * sp.exp(P.t2_water_sensitivity * (water - water_ref)),
+            "disc_height_relative",
+            "1",
+            "Disc height relative to the population-typical adolescent disc (constitution x "
+            "degeneration)",
+            height_seen,
         ),
-        Quantity("disc_height_relative", "1", "Disc height relative to adolescence", DH),
         Quantity(
             "bulge_index",
             "1",
-            "Circumferential bulge: height loss + annular laxity",
-            (1 - DH) + P.bulge_fissure_weight * F,
+            "Circumferential bulge: height below the typical disc + annular laxity",
+            (1 - height_seen) + P.bulge_fissure_weight * F,
         ),
         Quantity("herniation", "1", "Herniated NP volume fraction", Hn),
         Quantity("annular_damage_extent", "1", "Annular damage (fissure extent)", F),
