@@ -440,6 +440,16 @@ def _row(
     }
 
 
+def _truth(protocol: Protocol, e: Endpoint, worlds, reg_t: str, reg_c: str, rows) -> float:
+    """The estimand of endpoint ``e`` in patients ``rows``: their endpoint in the treatment
+    world against the control world (:func:`endpoint_truth`)."""
+    return endpoint_truth(
+        e,
+        endpoint_values(protocol, e, _restrict(worlds[reg_t].follow_up, rows)),
+        endpoint_values(protocol, e, _restrict(worlds[reg_c].follow_up, rows)),
+    )
+
+
 def _comparison_data(protocol: Protocol, c, arm: np.ndarray):
     names = [a.name for a in protocol.arm]
     t, k = names.index(c.treatment), names.index(c.control)
@@ -462,11 +472,7 @@ def _fixed(protocol, observed, worlds, arm, variables) -> pd.DataFrame:
             est = analyse_endpoint(
                 protocol, e, values, treated, follow_up=fu, covariates=covariates
             )
-            truth = endpoint_truth(
-                e,
-                endpoint_values(protocol, e, _restrict(worlds[reg_t].follow_up, rows)),
-                endpoint_values(protocol, e, _restrict(worlds[reg_c].follow_up, rows)),
-            )
+            truth = _truth(protocol, e, worlds, reg_t, reg_c, rows)
             rows_out.append(_row(e, label, 1, est, truth, alpha))
     frame = pd.DataFrame(rows_out)
     # multiplicity across comparisons of the primary endpoint
@@ -596,11 +602,7 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
             stop_day = day
             break
     look, est, sub, day = chosen
-    truth = endpoint_truth(
-        e,
-        endpoint_values(protocol, e, _restrict(worlds[reg_t].follow_up, sub)),
-        endpoint_values(protocol, e, _restrict(worlds[reg_c].follow_up, sub)),
-    )
+    truth = _truth(protocol, e, worlds, reg_t, reg_c, sub)
     row = _row(e, label, look, est, truth, 2 * seq.alpha)
     row["significant"] = decision == "efficacy"
     row["favourable"] = decision == "efficacy" or row["favourable"]
@@ -621,11 +623,7 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
         est2 = analyse_endpoint(
             protocol, e2, values, treated[in_trial], follow_up=fu, covariates=covariates
         )
-        truth2 = endpoint_truth(
-            e2,
-            endpoint_values(protocol, e2, _restrict(worlds[reg_t].follow_up, sub)),
-            endpoint_values(protocol, e2, _restrict(worlds[reg_c].follow_up, sub)),
-        )
+        truth2 = _truth(protocol, e2, worlds, reg_t, reg_c, sub)
         r2 = _row(e2, label, look, est2, truth2, alpha)
         r2["p_adjusted"] = r2["p_value"]
         r2["success"] = r2["significant"] and r2["favourable"]
