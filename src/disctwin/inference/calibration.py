@@ -700,6 +700,11 @@ def _sample(log_prob_unit, x0_unit, walkers, steps, seed, stream_index, evaluati
     )
 
 
+def _natural(unit_values: np.ndarray, bounds) -> np.ndarray:
+    """Sampler coordinates in [0, 1] (last axis: one per fitted parameter) in natural units."""
+    return np.stack([b.natural(unit_values[..., i]) for i, b in enumerate(bounds)], axis=-1)
+
+
 def _simplex(x0):
     d = len(x0)
     s = np.tile(x0, (d + 1, 1))
@@ -753,8 +758,7 @@ def calibrate_natural_history(
         0,
         settings.optimiser_evaluations,
     )
-    d_post = burn(d_chain).reshape(-1, len(DISC_FITTED))
-    d_nat = np.column_stack([b.natural(d_post[:, i]) for i, b in enumerate(db)])
+    d_nat = _natural(burn(d_chain).reshape(-1, len(DISC_FITTED)), db)
     d_median = np.median(d_nat, axis=0)
 
     # ---- pain stage, conditional on the disc posterior median
@@ -781,8 +785,7 @@ def calibrate_natural_history(
         1,
         settings.optimiser_evaluations,
     )
-    p_post = burn(p_chain).reshape(-1, len(PAIN_FITTED))
-    p_nat = np.column_stack([b.natural(p_post[:, i]) for i, b in enumerate(pb)])
+    p_nat = _natural(burn(p_chain).reshape(-1, len(PAIN_FITTED)), pb)
     p_median = np.median(p_nat, axis=0)
 
     # ---- joint draws (cut posterior: independent pairs of disc and pain draws)
@@ -818,8 +821,8 @@ def calibrate_natural_history(
         median=median,
         median_columns=median_columns,
         chains={
-            "disc": np.stack([b.natural(d_chain[..., i]) for i, b in enumerate(db)], axis=-1),
-            "pain": np.stack([b.natural(p_chain[..., i]) for i, b in enumerate(pb)], axis=-1),
+            "disc": _natural(d_chain, db),
+            "pain": _natural(p_chain, pb),
         },
         log_prob={"disc": d_lp, "pain": p_lp},
         acceptance={"disc": d_acc, "pain": p_acc},
