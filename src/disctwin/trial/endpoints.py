@@ -397,9 +397,13 @@ def endpoint_truth(
     arms' regimens, without dropout (noise-matched: both worlds carry the same measurement
     noise). Difference in means for change and risk difference, log odds ratio of the two
     marginal rates for logistic analyses; for time to event the Cox log hazard ratio of the
-    two worlds' times (each patient once per world; NaN without events in a world)."""
+    two worlds' times (each patient once per world; 0 when both worlds are identical, NaN
+    otherwise without events in a world)."""
     if endpoint.kind == "time_to_event":
         ok = treated_world.available & control_world.available
+        same = np.array_equal(treated_world.value[ok], control_world.value[ok], equal_nan=True)
+        if same and np.array_equal(treated_world.event[ok], control_world.event[ok]):
+            return 0.0  # identical potential outcomes: no effect, with or without events
         times = np.concatenate([treated_world.value[ok], control_world.value[ok]])
         events = np.concatenate([treated_world.event[ok], control_world.event[ok]])
         arm = np.repeat([1.0, 0.0], int(ok.sum()))

@@ -10,8 +10,11 @@ the target is enrolled (or ``population.max_screened`` is reached).
 
 Chronic-pain duration is read from the simulated history: the number of whole months,
 looking back from the screening visit (monthly for two years, then quarterly), for which
-the noise-free expected pain has stayed at or above the model's ``chronic_pain_threshold``
-(capped at ``history_lookback``). Prior conservative care, interventions, surgery and
+the patient has felt pain: the pain drive of the natural course of pain (expected pain less
+``pain_free_offset`` plus the episodic and slow pain-course components, the same path the
+patient's visits report; :func:`disctwin.model.observables.pain_fluctuations`) has stayed
+above zero (capped at ``history_lookback``). A patient in a slow bad spell therefore counts
+as chronic and, enrolled, regresses from it. Prior conservative care, interventions, surgery and
 opioid use are drawn given that duration and the pain (parameters in
 ``trial/data/history.toml``, each with its source).
 
@@ -36,7 +39,12 @@ from scipy.stats import poisson
 from disctwin.engine import Engine
 from disctwin.engine.engine import START_AGE_YEARS, compiled_model, initial_state
 from disctwin.errors import ConfigError, Problem
-from disctwin.model.observables import measure, true_observables
+from disctwin.model.observables import (
+    PAIN_COMPONENTS,
+    measure,
+    pain_fluctuations,
+    true_observables,
+)
 from disctwin.model.states import LEVELS
 from disctwin.params import ParameterSet, load_covariate_set, load_parameter_set
 from disctwin.population import Population, sample_population
@@ -216,16 +224,16 @@ def _screening_uniforms(seed: int, index: np.ndarray) -> np.ndarray:
 
 
 def _history(
-    pain_history: np.ndarray,
+    in_pain: np.ndarray,
     months_grid: np.ndarray,
-    threshold: float,
     u: np.ndarray,
     expected_pain: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Chronic-pain duration from the pain history at ``months_grid`` (n, K: oldest first,
-    the last column the screening visit) and the prior-treatment variables drawn given it."""
+    """Chronic-pain duration from whether pain was felt at ``months_grid`` (``in_pain``
+    (n, K): oldest first, the last column the screening visit) and the prior-treatment
+    variables drawn given it."""
     hp = history_parameters()
-    above = pain_history >= threshold
+    above = in_pain
     # months of continuous pain ending at screening: trailing run of True
     below_rev = ~above[:, ::-1]
     run = np.where(below_rev.any(axis=1), below_rev.argmax(axis=1), above.shape[1])
@@ -294,7 +302,13 @@ def _screen_block(protocol: Protocol, seed: int, index: np.ndarray, engine: Engi
     _, pain_series = true_observables(
         states, pop.parameters, pop.layout, back, names=("pain_reported_mean",)
     )
-    pain_history = np.where(before_start, 0.0, pain_series["pain_reported_mean"])
+    # pain felt at each history point: the pain drive without the day's own noise
+    taus = [ps[f"pain_{c}_timescale"].value for c in PAIN_COMPONENTS]
+    course = pain_fluctuations(seed, pop.patient_index, back, taus)
+    drive = np.clip(pain_series["pain_reported_mean"], 0.0, 10.0) - ps["pain_free_offset"].value
+    for c, name in enumerate(PAIN_COMPONENTS):
+        drive = drive + ps[f"pain_{name}_sd"].value * course[..., c]
+    in_pain = ~before_start & (drive > 0)
 
     times = measurement_times(protocol, age_days)
     m = times.shape[1]
@@ -307,7 +321,7 @@ def _screen_block(protocol: Protocol, seed: int, index: np.ndarray, engine: Engi
     variables.update(pop.covariates)
     for name in ("nrs", "vas", "odi", "chronic_pain"):
         variables[name] = measured.patient[name][:, 0].astype(float)
-    variables.update(_history(pain_history, grid, ps["chronic_pain_threshold"].value, u, expected))
+    variables.update(_history(in_pain, grid, u, expected))
     disc = {name: measured.disc[name][:, 0].astype(float) for name in DISC_VARIABLES}
     # a failed integration is a status, not a crash: such candidates are never eligible
     variables["solver_ok"] = ok.astype(float)
