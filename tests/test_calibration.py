@@ -21,6 +21,7 @@ from disctwin.inference.calibration import (
     costa_cohorts,
     posterior_columns,
     predict_targets,
+    vast_cohort,
 )
 from disctwin.params import load_parameter_set, load_posterior, posterior_draw
 from disctwin.population import sample_population
@@ -105,7 +106,7 @@ TINY = dict(
     optimiser_evaluations=3,
     disc_walkers=26,
     disc_steps=2,
-    pain_walkers=10,
+    pain_walkers=12,
     pain_steps=2,
     n_posterior=4,
     n_predictive=2,
@@ -171,9 +172,9 @@ def test_calibrated_default_is_much_closer_to_the_data_than_the_priors(fresh_pre
 
 @pytest.mark.xfail(
     strict=True,
-    reason="on fresh cohorts 25/30 within 5: height loss and bulge at 20 y too rare (one disc "
-    "height drives both), signal loss at 50 y too rare, Costa 2012 baseline too low beside its "
-    "52-week value (docs/calibration/report.md)",
+    reason="25/32 within 5 on the calibration's cohorts: height loss at 20-30 y and bulge at "
+    "30-50 y trade against each other (one disc height drives both), signal loss at 50 y too "
+    "rare, Costa 2012 baseline 45.9 vs 51 (docs/calibration/report.md)",
 )
 def test_calibrated_default_reproduces_every_published_point(fresh_predictions):
     """The issue's bar: every Brinjikji point within 5 percentage points, Costa 2012 within
@@ -185,3 +186,28 @@ def test_calibrated_default_reproduces_every_published_point(fresh_predictions):
         if not abs(v - t.observed) <= 5.0
     ]
     assert not misses, misses
+
+
+def test_vast_cohort_enrols_after_six_months_of_pain_within_the_trial_thresholds():
+    W = 120
+    felt = np.zeros((4, W), bool)
+    felt[:, 10:] = True  # in pain from week 10: 26 weeks of pain first at week 36
+    vas = np.full((4, W), 50.0)
+    odi = np.full((4, W), 40.0)
+    vas[1] = 95.0  # above VAS 90: never eligible
+    odi[2] = 20.0  # below ODI 30: never eligible
+    vas[3, 60:] = 20.0  # eligible at 36..59 only, improved a year later
+    v = vast_cohort(felt, vas, odi)
+    weeks = np.arange(36, W - 52)  # patient 0: every week with 52 weeks of follow-up
+    assert len(v) == len(weeks) + len(np.arange(36, 60))
+    assert np.all(v[:, 0] == 50.0)
+    assert np.all(v[len(weeks) :, 1] == 20.0)  # patient 3 followed to weeks 88..111
+
+
+def test_vast_targets_are_the_saline_arm_with_its_stated_standard_errors():
+    vast = [t for t in calibration_targets() if t.source.startswith("VAST")]
+    assert [(t.kind, t.observed) for t in vast] == [
+        ("vast_baseline", 55.25),
+        ("vast_improvement", 30.5),
+    ]
+    assert all(t.se is not None and 1.0 < t.se < 5.0 for t in vast)

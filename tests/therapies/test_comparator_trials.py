@@ -6,6 +6,7 @@ test_nguyen2017.py."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from published_trials import published as _published
 from published_trials import row as _row
 from published_trials import trial as _trial
@@ -43,19 +44,53 @@ def test_vowles2015_misuse_and_addiction_on_a_year_of_opioids():
     assert np.all(mme[:, :2] == 0) and np.all(mme[result.observed.attended[:, 3], 3] == 60.0)
 
 
-def test_vast_saline_arm_improvement_is_mostly_regression_to_the_mean_and_natural_course():
-    """VAST: intradiscal saline improves VAS by 30.5 mm at 12 months; the model's sham
-    response is built from named parts, reported with their shares."""
-    result = _trial("vast_saline_control", 100, seed=6)
-    parts = response_parts(result, "saline", "month12")
-    assert set(parts.parts) == set(PARTS)
-    assert np.isclose(sum(parts.parts.values()), parts.total)
-    arm = [a.name for a in result.protocol.arm].index("saline")
-    fu = result.worlds["saline_intradiscal"].follow_up
-    rows = result.arm == arm
-    assert np.isclose(np.mean(fu.vas[rows, 1] - fu.vas[rows, 3]), parts.total)
-    assert parts.total > 0
-    nonspecific = parts.parts["regression_to_the_mean"] + parts.parts["natural_course"]
-    assert nonspecific > 0.5 * parts.total
-    assert parts.parts["regression_to_the_mean"] > 0  # enrolled at a pain peak
-    assert 0 <= parts.parts["expectation"] < 0.5 * parts.total  # decayed by 12 months
+VAST_SEEDS = (6, 7)
+
+
+@pytest.fixture(scope="module")
+def vast():
+    """Replicate VAST-like trials (100 candidates enrolled each; eligibility is rare in the
+    general population: about 1 in 500 candidates) and their saline arms' response parts."""
+    out = []
+    for seed in VAST_SEEDS:
+        result = _trial("vast_saline_control", 100, seed=seed)
+        out.append((result, response_parts(result, "saline", "month12")))
+    return out
+
+
+def test_vast_saline_arm_response_is_built_from_named_parts(vast):
+    """The sham response of each trial splits exactly into its named parts; patients enrol
+    at a pain peak (regression to the mean > 0), and the expectation effect has mostly
+    decayed by 12 months."""
+    for result, parts in vast:
+        assert set(parts.parts) == set(PARTS)
+        assert np.isclose(sum(parts.parts.values()), parts.total)
+        arm = [a.name for a in result.protocol.arm].index("saline")
+        fu = result.worlds["saline_intradiscal"].follow_up
+        rows = result.arm == arm
+        assert np.isclose(np.mean(fu.vas[rows, 1] - fu.vas[rows, 3]), parts.total)
+        assert parts.parts["regression_to_the_mean"] > 0
+    total = np.mean([p.total for _, p in vast])
+    rtm_nc = np.mean(
+        [p.parts["regression_to_the_mean"] + p.parts["natural_course"] for _, p in vast]
+    )
+    assert total > 0 and rtm_nc > 0.5 * total
+    assert 0 <= np.mean([p.parts["expectation"] for _, p in vast]) < 0.5 * total
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "the trial's saline arm improves by ~13 mm at 12 months (VAST 30.5): the pain-course "
+        "calibration's VAST cohort (weekly search, ages 29-53, no disc criteria, baseline = "
+        "the eligibility report) improves by 25.8 mm, the same search with monthly history "
+        "and a separate baseline day by 20.7; the trial adds Pfirrmann 3-4, ages 35-70 and "
+        "failed conservative care (issue 7 note)"
+    ),
+)
+def test_vast_saline_arm_improves_about_30_mm_at_12_months(vast):
+    """VAST: intradiscal saline improves VAS by 30.5 mm at 12 months (within 8 mm, mean over
+    replicate trials)."""
+    published = float(_published("VAST full RCT", "12", "VAS improvement from baseline"))
+    total = float(np.mean([p.total for _, p in vast]))
+    assert abs(total - published) <= 8.0, total

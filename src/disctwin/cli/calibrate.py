@@ -30,13 +30,14 @@ def natural_history(
         int | None, typer.Option(help="Virtual patients for the MRI findings.")
     ] = None,
     pain_patients: Annotated[
-        int | None, typer.Option(help="Virtual patients followed weekly for the Costa cohorts.")
+        int | None,
+        typer.Option(help="Virtual patients followed weekly for the Costa and VAST cohorts."),
     ] = None,
     steps: Annotated[int | None, typer.Option(help="MCMC steps per stage.")] = None,
 ) -> None:
     """Fit the natural history (Brinjikji 2015 MRI findings by age; Costa 2012/2009 course
-    of persistent and chronic LBP) by Bayesian MCMC; write the posterior, the calibrated
-    parameter set and the fit report (Markdown + PNG) to OUT."""
+    of persistent and chronic LBP; VAST saline arm) by Bayesian MCMC; write the posterior,
+    the calibrated parameter set and the fit report (Markdown + PNG) to OUT."""
     from disctwin.inference.calibration import CalibrationSettings, calibrate_natural_history
     from disctwin.io.calibration import write_calibration
     from disctwin.report.calibration import write_fit_report

@@ -576,7 +576,9 @@ def build_model() -> SymbolicModel:
         ),
     )
     pain_input = x * (1 + P.sensitisation_gain * CS)
-    latent = 10 * pain_input**2 / (pain_input**2 + P.pain_scale**2)
+    # latent pain: a Hill map of the amplified input (exponent: Stevens' power law)
+    input_n = pain_input**P.pain_exponent
+    latent = 10 * input_n / (input_n + P.pain_scale**P.pain_exponent)
     fear_now = cov["fear_avoidance"] - R
     # expectation of relief after a treatment (placebo component), decaying since it began
     expectation = P.tx_expectation_gain * sp.exp(

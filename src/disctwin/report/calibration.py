@@ -50,7 +50,7 @@ def _plots(result: CalibrationResult, out: Path) -> list[str]:
     plt.close(fig)
     names.append("fit_brinjikji.png")
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(15, 4))
     for ax, source, xlabel, ylabel in (
         (a1, "Costa 2012", "weeks since inception", "mean pain (0-100)"),
         (a2, "Costa 2009", "months since onset", "cumulative pain-free (%)"),
@@ -72,6 +72,27 @@ def _plots(result: CalibrationResult, out: Path) -> list[str]:
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+    sel = [r for r in rows if r["source"].startswith("VAST")]
+    if sel:
+        med = np.array([r["median"] for r in sel])
+        x = np.arange(len(sel))
+        a3.errorbar(
+            x,
+            med,
+            yerr=[med - [r["p05"] for r in sel], [r["p95"] for r in sel] - med],
+            fmt="s",
+            capsize=4,
+            label="model median, 90%",
+        )
+        a3.plot(x, [r["observed"] for r in sel], "ko", label="VAST saline arm")
+        a3.set_xticks(x)
+        a3.set_xticklabels([r["quantity"].replace("vast_", "VAS ") for r in sel])
+        a3.set_xlim(-0.5, len(sel) - 0.5)
+        a3.set_ylabel("VAS (0-100)")
+        a3.set_ylim(0, 100)
+        a3.grid(alpha=0.3)
+        a3.legend(fontsize=8)
+    a3.set_title("VAST: chronic discogenic LBP under trial eligibility")
     a1.set_title("persistent LBP cohort")
     a2.set_title("chronic LBP cohort (pain persisted 3 months)")
     fig.tight_layout()
@@ -147,11 +168,13 @@ def write_fit_report(result: CalibrationResult, out_dir: str | Path) -> Path:
         f"pain stage {result.acceptance['pain']:.2f}",
         f"- Costa cohorts recruited in the virtual population (mean over predictive draws): "
         f"persistent {result.cohort_sizes['persistent']:.0f} presentations, chronic "
-        f"{result.cohort_sizes['chronic']:.0f}",
+        f"{result.cohort_sizes['chronic']:.0f}, VAST {result.cohort_sizes.get('vast', 0):.0f} "
+        "enrolments",
         "",
         "Predictive intervals show parameter uncertainty (posterior draws) over fixed virtual "
         f"cohorts ({s.n_disc_patients} patients for the MRI findings, {s.n_pain_patients} "
-        "followed weekly for the Costa cohorts), with their measurement noise; between-patient "
+        "followed weekly for the Costa and VAST cohorts), with their measurement noise; "
+        "between-patient "
         "variability is inside each cohort's prevalence or mean.",
         "",
         "## Every data point",
