@@ -51,47 +51,37 @@ def _plots(result: CalibrationResult, out: Path) -> list[str]:
     names.append("fit_brinjikji.png")
 
     fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(15, 4))
-    for ax, source, xlabel, ylabel in (
-        (a1, "Costa 2012", "weeks since inception", "mean pain (0-100)"),
-        (a2, "Costa 2009", "months since onset", "cumulative pain-free (%)"),
-    ):
-        sel = [r for r in rows if r["source"] == source]
-        x = np.array([r["x"] for r in sel])
+
+    def panel(ax, sel, x, label, ylabel, fmt="s-"):
+        """Posterior predictive median with its 90% interval beside the data."""
         med = np.array([r["median"] for r in sel])
         ax.errorbar(
             x,
             med,
             yerr=[med - [r["p05"] for r in sel], [r["p95"] for r in sel] - med],
-            fmt="s-",
+            fmt=fmt,
             capsize=4,
             label="model median, 90%",
         )
-        ax.plot(x, [r["observed"] for r in sel], "ko", label=source)
-        ax.set_xlabel(xlabel)
+        ax.plot(x, [r["observed"] for r in sel], "ko", label=label)
         ax.set_ylabel(ylabel)
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+
+    for ax, source, xlabel, ylabel in (
+        (a1, "Costa 2012", "weeks since inception", "mean pain (0-100)"),
+        (a2, "Costa 2009", "months since onset", "cumulative pain-free (%)"),
+    ):
+        sel = [r for r in rows if r["source"] == source]
+        panel(ax, sel, np.array([r["x"] for r in sel]), source, ylabel)
+        ax.set_xlabel(xlabel)
     sel = [r for r in rows if r["source"].startswith("VAST")]
     if sel:
-        med = np.array([r["median"] for r in sel])
-        x = np.arange(len(sel))
-        a3.errorbar(
-            x,
-            med,
-            yerr=[med - [r["p05"] for r in sel], [r["p95"] for r in sel] - med],
-            fmt="s",
-            capsize=4,
-            label="model median, 90%",
-        )
-        a3.plot(x, [r["observed"] for r in sel], "ko", label="VAST saline arm")
-        a3.set_xticks(x)
+        panel(a3, sel, np.arange(len(sel)), "VAST saline arm", "VAS (0-100)", fmt="s")
+        a3.set_xticks(np.arange(len(sel)))
         a3.set_xticklabels([r["quantity"].replace("vast_", "VAS ") for r in sel])
         a3.set_xlim(-0.5, len(sel) - 0.5)
-        a3.set_ylabel("VAS (0-100)")
-        a3.set_ylim(0, 100)
-        a3.grid(alpha=0.3)
-        a3.legend(fontsize=8)
     a3.set_title("VAST: chronic discogenic LBP under trial eligibility")
     a1.set_title("persistent LBP cohort")
     a2.set_title("chronic LBP cohort (pain persisted 3 months)")
