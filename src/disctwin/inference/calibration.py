@@ -57,6 +57,7 @@ from disctwin.model.observables import (
     FINDINGS,
     PAIN_COMPONENTS,
     measure,
+    odi_reports,
     ou_from_normals,
     pain_course_normals,
     pain_reports,
@@ -87,9 +88,9 @@ __all__ = [
 
 BRINJIKJI = "brinjikji2015_prevalence_by_age.csv"
 COSTA2012 = "costa2012_lbp_pain_trajectory.csv"
-COSTA2009 = "control_and_comparator_arms.csv"
+CONTROL_ARMS = "control_and_comparator_arms.csv"
 #: The data files a calibration reads (from the package).
-DATA_FILES: tuple[str, ...] = (BRINJIKJI, COSTA2012, COSTA2009)
+DATA_FILES: tuple[str, ...] = (BRINJIKJI, COSTA2012, CONTROL_ARMS)
 BRINJIKJI_AGES = (20.0, 30.0, 40.0, 50.0)
 
 
@@ -262,7 +263,7 @@ def calibration_targets() -> list[Target]:
                 se=(hi - lo) / (2 * 1.959964),
             )
         )
-    for r in load_csv(COSTA2009):
+    for r in load_csv(CONTROL_ARMS):
         if r["study"] == "Costa 2009" and r["outcome"].startswith("pain-free"):
             out.append(
                 Target(
@@ -282,7 +283,7 @@ def calibration_targets() -> list[Target]:
             VAST_IMPROVEMENT_SD,
         ),
     }
-    for r in load_csv(COSTA2009):
+    for r in load_csv(CONTROL_ARMS):
         key = (r["study"], str(r["timepoint_months"]), r["outcome"])
         if key in vast:
             kind, sd = vast[key]
@@ -656,14 +657,13 @@ class _PainStage:
             z[row] = g.standard_normal((m, 4))
         self.z_obs = z
         self.targets = [t for t in targets if t.kind != "prevalence"]
-        self.mean_pain = None
 
     def set_biology(self, disc_values) -> None:
         """Simulate the pain input of the patients under these disc parameters (yearly,
         interpolated linearly to the weekly visits: it changes over years, not weeks).
 
         Kept as the amplified nociceptive input relative to ``pain_scale`` and the
-        psychosocial multiplier, so that :meth:`mean_pain` can apply another
+        psychosocial multiplier, so that :meth:`expected_pain` can apply another
         ``pain_scale`` exactly (it enters the pain map only, not the rate laws)."""
         _, patient, ok = self.cohort.solve([disc_values], self.ages, self.rtol)
         latent = np.clip(patient["pain_latent"], 0.0, 10.0)
@@ -677,7 +677,6 @@ class _PainStage:
         self.input *= self.ps["pain_scale"].value
         self.multiplier = np.stack([np.interp(t, self.ages, row) for row in mult])
         self.fear = patient["fear_avoidance_z"][:, :1]
-        self.mean_pain = self.expected_pain(self.ps)
 
     def expected_pain(self, ps: ParameterSet) -> np.ndarray:
         """(n, weeks) expected reported pain under ``ps``'s pain map."""
@@ -695,13 +694,7 @@ class _PainStage:
             path = ou_from_normals(self.z_course[c], ps[f"pain_{name}_timescale"].value)
             x += ps[f"pain_{name}_sd"].value * path[:, self.days]
         day, nrs, vas = pain_reports(np.nan_to_num(mean_pain), x, self.z_obs[..., :3], ps)
-        odi = np.clip(
-            ps["odi_per_pain_point"].value * day
-            + ps["odi_fear_avoidance_effect"].value * self.fear
-            + ps["odi_noise_sd"].value * self.z_obs[..., 3],
-            0.0,
-            100.0,
-        )
+        odi = odi_reports(day, self.fear, self.z_obs[..., 3], ps)
         return {**costa_cohorts(day > 0, nrs, vas), "vast_vas": vast_cohort(day > 0, vas, odi)}
 
     def predict(self, pain_values) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:

@@ -42,7 +42,9 @@ __all__ = [
     "PAIN_COMPONENTS",
     "Measured",
     "measure",
+    "odi_reports",
     "ou_from_normals",
+    "pain_course",
     "pain_course_normals",
     "pain_fluctuation",
     "pain_fluctuations",
@@ -331,6 +333,35 @@ def pain_fluctuation(
     return pain_fluctuations(seed, patient_index, times_days, taus)[..., component]
 
 
+def pain_course(
+    seed: int, patient_index: np.ndarray, times_days: np.ndarray, parameter_set: ParameterSet
+) -> np.ndarray:
+    """(n, m) pain-course deviation of the pain drive at visit ages, in NRS points:
+    ``pain_episode_sd * X_episode + pain_state_sd * X_state`` (:func:`pain_fluctuations`)."""
+    ps = parameter_set
+    taus = [ps[f"pain_{name}_timescale"].value for name in PAIN_COMPONENTS]
+    course = pain_fluctuations(seed, patient_index, times_days, taus)
+    x = np.zeros(course.shape[:-1])
+    for c, name in enumerate(PAIN_COMPONENTS):
+        x += ps[f"pain_{name}_sd"].value * course[..., c]
+    return x
+
+
+def odi_reports(
+    pain_today: np.ndarray, fear_z: np.ndarray, z: np.ndarray, parameter_set: ParameterSet
+) -> np.ndarray:
+    """ODI (0-100): ``odi_per_pain_point`` x the day's pain (0-10) + ``odi_fear_avoidance_
+    effect`` x fear-avoidance (SD units) + ``odi_noise_sd`` x ``z``, clipped."""
+    ps = parameter_set
+    return np.clip(
+        ps["odi_per_pain_point"].value * np.clip(pain_today, 0, 10)
+        + ps["odi_fear_avoidance_effect"].value * fear_z
+        + ps["odi_noise_sd"].value * z,
+        0.0,
+        100.0,
+    )
+
+
 def pain_reports(
     mean_pain: np.ndarray, fluctuation: np.ndarray, z: np.ndarray, parameter_set: ParameterSet
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -463,21 +494,9 @@ def measure(
         vas = np.clip(10.0 * (day + recall * z_pat[..., 2]), 0.0, 100.0)
     else:
         t = _visit_times(times_days, n, m)
-        x = np.zeros((n, m))
-        if noise:
-            taus = [ps[f"pain_{name}_timescale"].value for name in PAIN_COMPONENTS]
-            course = pain_fluctuations(seed, patient_index, t, taus)
-            for c, name in enumerate(PAIN_COMPONENTS):
-                x += ps[f"pain_{name}_sd"].value * course[..., c]
+        x = pain_course(seed, patient_index, t, ps) if noise else np.zeros((n, m))
         day, nrs, vas = pain_reports(mean_pain, x, z_pat[..., :3], ps)
-    fear = patient_true["fear_avoidance_z"]
-    odi = np.clip(
-        ps["odi_per_pain_point"].value * np.clip(day, 0, 10)
-        + ps["odi_fear_avoidance_effect"].value * fear
-        + ps["odi_noise_sd"].value * z_pat[..., 3],
-        0.0,
-        100.0,
-    )
+    odi = odi_reports(day, patient_true["fear_avoidance_z"], z_pat[..., 3], ps)
     patient = {
         "pain_latent": patient_true["pain_latent"],
         "pain_reported_mean": mean_pain,

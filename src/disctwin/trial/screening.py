@@ -39,12 +39,7 @@ from scipy.stats import poisson
 from disctwin.engine import Engine
 from disctwin.engine.engine import START_AGE_YEARS, compiled_model, initial_state
 from disctwin.errors import ConfigError, Problem
-from disctwin.model.observables import (
-    PAIN_COMPONENTS,
-    measure,
-    pain_fluctuations,
-    true_observables,
-)
+from disctwin.model.observables import measure, pain_course, true_observables
 from disctwin.model.states import LEVELS
 from disctwin.params import ParameterSet, load_covariate_set, load_parameter_set
 from disctwin.population import Population, sample_population
@@ -233,10 +228,9 @@ def _history(
     (n, K): oldest first, the last column the screening visit) and the prior-treatment
     variables drawn given it."""
     hp = history_parameters()
-    above = in_pain
     # months of continuous pain ending at screening: trailing run of True
-    below_rev = ~above[:, ::-1]
-    run = np.where(below_rev.any(axis=1), below_rev.argmax(axis=1), above.shape[1])
+    below_rev = ~in_pain[:, ::-1]
+    run = np.where(below_rev.any(axis=1), below_rev.argmax(axis=1), in_pain.shape[1])
     # run = number of trailing grid points in pain; the last of them lies run-1 steps back
     months_back = months_grid[::-1]  # 0 at screening
     months = np.where(run > 0, months_back[np.maximum(run - 1, 0)], 0.0).astype(float)
@@ -303,11 +297,11 @@ def _screen_block(protocol: Protocol, seed: int, index: np.ndarray, engine: Engi
         states, pop.parameters, pop.layout, back, names=("pain_reported_mean",)
     )
     # pain felt at each history point: the pain drive without the day's own noise
-    taus = [ps[f"pain_{c}_timescale"].value for c in PAIN_COMPONENTS]
-    course = pain_fluctuations(seed, pop.patient_index, back, taus)
-    drive = np.clip(pain_series["pain_reported_mean"], 0.0, 10.0) - ps["pain_free_offset"].value
-    for c, name in enumerate(PAIN_COMPONENTS):
-        drive = drive + ps[f"pain_{name}_sd"].value * course[..., c]
+    drive = (
+        np.clip(pain_series["pain_reported_mean"], 0.0, 10.0)
+        - ps["pain_free_offset"].value
+        + pain_course(seed, pop.patient_index, back, ps)
+    )
     in_pain = ~before_start & (drive > 0)
 
     times = measurement_times(protocol, age_days)
