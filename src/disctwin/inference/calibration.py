@@ -19,10 +19,11 @@ mechanism, not from a fitted curve.
 
 Method (modular Bayesian inference with a "cut", Plummer 2015, Stat Comput 25:37):
 
-1. disc stage: 13 parameters (:data:`DISC_FITTED`: matrix ageing, the genetic share of its
+1. disc stage: 16 parameters (:data:`DISC_FITTED`: matrix ageing, the genetic share of its
    between-person spread, annular damage in adults and during growth with
-   its between-person spread, what collapses disc height, and the constitutional spread of
-   disc height and T2 an MRI reader sees) get a binomial likelihood from
+   its between-person spread, what collapses disc height, the constitutional spread of
+   disc height and T2 an MRI reader sees, and where the reader calls signal loss, height
+   loss and a bulge: :data:`OBSERVATION_FITTED`) get a binomial likelihood from
    Brinjikji; uniform priors on each parameter's plausible range (log-uniform when it spans
    a factor >= 10). A Nelder-Mead search from the prior defaults (restarted while it
    improves) warm-starts an affine-
@@ -37,8 +38,9 @@ numbers: the same covariates, variability, measurement noise and pain paths for 
 parameter value). Simulation error is accounted for by an effective sample size
 ``n_eff = n N / (n + N)`` in the binomials and by adding the simulated mean's standard
 error to the Costa standard errors (both likelihoods normalised so that their size does not
-depend on how many virtual patients a parameter value recruits). Observation thresholds and
-scan-rescan noise are kept at their sourced values.
+depend on how many virtual patients a parameter value recruits). The scan-rescan noise and
+the Pfirrmann, protrusion and fissure readings are kept at their sourced values; the three
+reading thresholds with no source of their own (signal loss, height loss, bulge) are fitted.
 """
 
 from __future__ import annotations
@@ -130,11 +132,21 @@ DISC_FITTED: tuple[FittedParameter, ...] = (
     # constitution as the MRI reader sees it (static between-person and between-level spread)
     FittedParameter("constitutional_height", "heterogeneity", 0.25, 3.0),
     FittedParameter("constitutional_t2", "heterogeneity", 0.25, 3.0),
+    # where a reader calls a finding: the thresholds no study states (each finding is a
+    # reader's call on a continuum; Brinjikji 2015 pooled readers of 33 studies)
+    FittedParameter("signal_loss_threshold"),
+    FittedParameter("height_loss_threshold"),
+    FittedParameter("bulge_threshold"),
 )
-#: Fitted observation-model parameters (read by :func:`measure`, not by the rate laws). None
-#: since the constitutional spread of disc height and T2 is in the model (static per disc);
-#: the scan-rescan noise levels ``t2_cv`` and ``disc_height_cv`` stay at their sourced 5%.
-OBSERVATION_FITTED: tuple[str, ...] = ()
+#: Fitted observation-model parameters (read by :func:`measure`, not by the rate laws): the
+#: three reading thresholds above. The scan-rescan noise levels ``t2_cv`` and
+#: ``disc_height_cv`` stay at their sourced 5%, and the Pfirrmann, protrusion and fissure
+#: readings at their sourced definitions.
+OBSERVATION_FITTED: tuple[str, ...] = (
+    "signal_loss_threshold",
+    "height_loss_threshold",
+    "bulge_threshold",
+)
 PAIN_FITTED: tuple[FittedParameter, ...] = (
     FittedParameter("pain_episode_sd"),
     FittedParameter("pain_episode_timescale"),
@@ -320,7 +332,7 @@ class CalibrationSettings(BaseModel):
     n_disc_patients: int = Field(default=1000, ge=20, le=100_000)
     n_pain_patients: int = Field(default=800, ge=20, le=100_000)
     optimiser_evaluations: int = Field(default=500, ge=0, le=100_000)
-    disc_walkers: int = Field(default=26, ge=4, le=1000)
+    disc_walkers: int = Field(default=32, ge=4, le=1000)
     disc_steps: int = Field(default=150, ge=2, le=100_000)
     pain_walkers: int = Field(default=14, ge=4, le=1000)
     pain_steps: int = Field(default=150, ge=2, le=100_000)
@@ -337,7 +349,7 @@ class CalibrationSettings(BaseModel):
             n_disc_patients=60,
             n_pain_patients=60,
             optimiser_evaluations=6,
-            disc_walkers=26,
+            disc_walkers=32,
             disc_steps=3,
             pain_walkers=12,
             pain_steps=3,
