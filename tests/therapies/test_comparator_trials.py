@@ -15,12 +15,17 @@ from disctwin.trial.nonspecific import PARTS, response_parts
 
 
 def test_chou2015_epidural_steroid_vs_placebo_short_term_benefit_only():
-    """Chou 2015: -7.55/100 at 2-4 weeks, about 0 at 12 months."""
+    """Chou 2015: -7.55/100 at 2-4 weeks, about 0 at 12 months.
+
+    The tolerance is on the simulated patients' mean effect (the truth). One trial of 200
+    estimates it with an SE of about 2.3 points, so its estimate is checked for what a
+    trial can show: significant, and its 95% interval covering the truth (seed 3 estimates
+    -12.3, interval -16.8 to -7.7, truth -8.5)."""
     short = float(_published("Chou 2015", "0.5", "pain weighted mean difference"))
     result = _trial("chou2015_epidural_steroid", 200, seed=3)
     w3, m12 = _row(result, "vas_change_w3"), _row(result, "vas_change_m12")
     assert abs(w3.truth - short) <= 4.0  # the simulated patients' mean effect
-    assert abs(w3.estimate - short) <= 4.0  # what the trial estimates
+    assert w3.significant and w3.favourable and w3.covered  # what the trial estimates
     assert abs(m12.truth) <= 2.0 and not m12.significant
 
 
@@ -81,12 +86,12 @@ def test_vast_saline_arm_response_is_built_from_named_parts(vast):
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "the trials' saline arms improve by 12.6 and 28.9 mm at 12 months (mean 20.8; VAST "
-        "30.5), on 20 and 13 saline patients: eligibility is rare in the general population "
-        "(38 and 27 of the 20,000 candidates screened) and the sample too small; the "
-        "pain-course calibration's VAST cohort (weekly search, ages 29-53, no disc criteria) "
-        "improves by 25.8 mm; the trial adds Pfirrmann 3-4, ages 35-70, failed conservative "
-        "care and a separate baseline day (issue 7 note)"
+        "the trials' saline arms improve by 14.2 mm at 12 months on average (VAST 30.5), on "
+        "small arms: eligibility is rare in the general population (about 1 in 500 "
+        "candidates) and the sample too small; the pain-course calibration's VAST cohort "
+        "(weekly search, ages 29-53, no disc criteria) improves by 24 mm; the trial adds "
+        "Pfirrmann 3-4, ages 35-70, failed conservative care and a separate baseline day "
+        "(issue 7 note)"
     ),
 )
 def test_vast_saline_arm_improves_about_30_mm_at_12_months(vast):
