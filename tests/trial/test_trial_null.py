@@ -13,8 +13,8 @@ def test_no_effect_type_one_error_and_coverage():
     rejects at about alpha = 0.05 and the ANCOVA's 95% interval covers 0 about 95% of the
     time. Bounds are binomial tails below 0.001 (scipy.stats.binom): P(X >= 8 | 40, 0.05)
     = 0.0007, P(X <= 32 | 40, 0.95) = 0.0007. With 40 trials only gross inflation can fail
-    this; 200 trials of the same design (seed 7, pain course before commit c0a9d05) measured
-    0.050 (responder) and 0.065 (ANCOVA), MC SE about 0.016."""
+    this; 200 trials of this design at VAS >= 40 (seed 7, pain course before commit
+    c0a9d05) measured 0.050 (responder) and 0.065 (ANCOVA), MC SE about 0.016."""
     from disctwin.trial import operating_characteristics, run_replicates
 
     d = null_protocol(n_patients=30)
