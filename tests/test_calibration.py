@@ -22,6 +22,7 @@ from disctwin.inference.calibration import (
     posterior_columns,
     predict_targets,
     vast_cohort,
+    weighted_mean,
 )
 from disctwin.params import load_parameter_set, load_posterior, posterior_draw
 from disctwin.population import sample_population
@@ -54,7 +55,8 @@ def test_cohorts_are_recruited_the_way_the_studies_recruited():
     felt[2, 10:15] = True
     nrs = np.where(felt, 4, 0).astype(np.int8)
     vas = np.where(felt, 40.0, 0.0)
-    c = costa_cohorts(felt, nrs, vas)
+    odi = np.where(felt, 30.0, 0.0)
+    c = costa_cohorts(felt, nrs, vas, odi, 0.07)
     # an episode starting at week s is recruited as persistent at weeks s+6..s+12 (pain at
     # every visit for 6 weeks, not for 13): patient 0 at 26..32, patient 1 at 16..22
     assert len(c["persistent_vas"]) == 7 + 7
@@ -62,6 +64,36 @@ def test_cohorts_are_recruited_the_way_the_studies_recruited():
     # chronic (no pain-free month within 13 weeks of onset): patient 0 recovers 21 weeks after
     # onset (by 9 months), patient 1 after 51 weeks (by 12 months only); patient 2 is not
     assert np.array_equal(c["chronic_recovered"], [[True, True], [False, True]])
+    # equal disability, equal odds of presenting
+    assert np.allclose(c["persistent_weight"], c["persistent_weight"][0])
+
+
+def test_presentations_are_weighted_by_the_odds_of_seeking_care():
+    """Ferreira 2010: care-seeking odds rise with disability; a week with 30 more ODI points
+    carries exp(30 beta) the weight (8 at the sourced value), and the weighted cohort mean
+    equals the mean of a cohort sampled with those odds (checked against a weighted mean
+    computed by NumPy's own average)."""
+    W = 130
+    felt = np.zeros((2, W), bool)
+    felt[:, 20:41] = True
+    nrs = np.where(felt, 5, 0).astype(np.int8)
+    vas = np.where(felt, 50.0, 0.0)
+    vas[1] = np.where(felt[1], 80.0, 0.0)
+    odi = np.where(felt, 30.0, 0.0)
+    odi[1] = np.where(felt[1], 60.0, 0.0)
+    ps = load_parameter_set("uncalibrated")
+    beta = ps["care_seeking_log_odds_per_odi_point"].value
+    c = costa_cohorts(felt, nrs, vas, odi, beta)
+    w = c["persistent_weight"]
+    assert w[-1] / w[0] == pytest.approx(np.exp(30 * beta)) and np.exp(30 * beta) == pytest.approx(
+        8.0, rel=0.01
+    )
+    mean, se, n_eff = weighted_mean(c["persistent_vas"][:, 0], w)
+    assert mean == pytest.approx(np.average(c["persistent_vas"][:, 0], weights=w))
+    r = np.exp(30 * beta)  # the disabled patient's presentations count r times over
+    assert mean == pytest.approx((50 + r * 80) / (1 + r))
+    assert n_eff == pytest.approx(w.sum() ** 2 / (w**2).sum()) and n_eff < len(w)
+    assert se > 0
 
 
 def test_reparametrised_cohort_equals_a_freshly_sampled_population():

@@ -15,7 +15,10 @@ Data (shipped in :mod:`disctwin.data`, never read from elsewhere):
 Each pain cohort is reproduced by *selecting* virtual patients the way it was recruited
 (:func:`costa_cohorts`), on weekly pain reports from :func:`disctwin.model.observables.measure`'s
 natural course of pain, so regression to the mean and natural recovery come from the
-mechanism, not from a fitted curve.
+mechanism, not from a fitted curve. The Costa cohorts were recruited among people who sought
+care, and who seeks care depends on disability (Ferreira 2010): each possible presentation is
+weighted by its odds of seeking care (``care_seeking_log_odds_per_odi_point``, sourced, not
+fitted).
 
 Method (modular Bayesian inference with a "cut", Plummer 2015, Stat Comput 25:37):
 
@@ -571,12 +574,26 @@ VAST_WEEKS_IN_PAIN = 26
 PAIN_AGES = (29.0, 53.0)
 
 
-def costa_cohorts(felt: np.ndarray, nrs: np.ndarray, vas: np.ndarray) -> dict[str, np.ndarray]:
+def costa_cohorts(
+    felt: np.ndarray,
+    nrs: np.ndarray,
+    vas: np.ndarray,
+    odi: np.ndarray,
+    care_seeking: float,
+) -> dict[str, np.ndarray]:
     """Recruit the Costa cohorts from weekly pain reports and follow them up.
 
     Args:
         felt: (n, W) pain felt that day (drive > 0) at weekly visits.
-        nrs, vas: (n, W) reported NRS (0-10) and VAS (0-100) on those days.
+        nrs, vas, odi: (n, W) reported NRS (0-10), VAS (0-100) and ODI (0-100) on those days.
+        care_seeking: log-odds of presenting for care per ODI point
+            (``care_seeking_log_odds_per_odi_point``).
+
+    Who presents: both cohorts were recruited among people who sought primary care, and
+    care-seeking rises steeply with disability (Ferreira 2010 Eur J Pain 14:747.e1). Every
+    week that meets a cohort's definition is a possible presentation, weighted by the odds
+    of seeking care that week, ``exp(care_seeking * ODI)`` (the chance of presenting in any
+    one week is small, so the odds are proportional to it and the constant cancels).
 
     Recruitment (on the weekly grid; assumptions where the papers give no more detail):
 
@@ -591,9 +608,10 @@ def costa_cohorts(felt: np.ndarray, nrs: np.ndarray, vas: np.ndarray) -> dict[st
       9 and 12 months after onset (w+39, w+52 weeks).
 
     Returns:
-        ``persistent_vas`` (k1, 4) VAS of each persistent-cohort member at 0/6/26/52 weeks;
-        ``chronic_recovered`` (k2, 2) whether each chronic-cohort member recovered by 9 / 12
-        months.
+        ``persistent_vas`` (k1, 4) VAS of each possible persistent-cohort presentation at
+        0/6/26/52 weeks and ``persistent_weight`` (k1,) its weight; ``chronic_recovered``
+        (k2, 2) whether each possible chronic-cohort member recovered by 9 / 12 months and
+        ``chronic_weight`` (k2,) its weight. Cohort summaries are weighted means.
     """
     n, W = felt.shape
     c = np.concatenate([np.zeros((n, 1), int), np.cumsum(felt, axis=1)], axis=1)
@@ -622,7 +640,26 @@ def costa_cohorts(felt: np.ndarray, nrs: np.ndarray, vas: np.ndarray) -> dict[st
     r2, c2 = np.nonzero(chronic)
     f2 = first[r2, c2] - w2[c2]
     recovered = np.stack([f2 <= 39, f2 <= 52], axis=1)
-    return {"persistent_vas": persistent, "chronic_recovered": recovered}
+
+    def weight(odi_then: np.ndarray) -> np.ndarray:  # relative odds; centred against overflow
+        return np.exp(care_seeking * (odi_then.astype(float) - 50.0))
+
+    return {
+        "persistent_vas": persistent,
+        "persistent_weight": weight(odi[rows, weeks]),
+        "chronic_recovered": recovered,
+        "chronic_weight": weight(odi[r2, w2[c2]]),
+    }
+
+
+def weighted_mean(x: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
+    """Weighted mean of ``x``, its standard error, and Kish's effective sample size
+    ``(sum w)^2 / sum w^2`` (NaN, NaN, 0 when empty)."""
+    if len(x) == 0 or w.sum() <= 0:
+        return np.nan, np.nan, 0.0
+    mean = float(np.sum(w * x) / np.sum(w))
+    se = float(np.sqrt(np.sum(w**2 * (x - mean) ** 2)) / np.sum(w))
+    return mean, se, float(w.sum() ** 2 / np.sum(w**2))
 
 
 def vast_cohort(felt: np.ndarray, vas: np.ndarray, odi: np.ndarray) -> np.ndarray:
@@ -707,29 +744,36 @@ class _PainStage:
             x += ps[f"pain_{name}_sd"].value * path[:, self.days]
         day, nrs, vas = pain_reports(np.nan_to_num(mean_pain), x, self.z_obs[..., :3], ps)
         odi = odi_reports(day, self.fear, self.z_obs[..., 3], ps)
-        return {**costa_cohorts(day > 0, nrs, vas), "vast_vas": vast_cohort(day > 0, vas, odi)}
+        care = ps["care_seeking_log_odds_per_odi_point"].value
+        return {
+            **costa_cohorts(day > 0, nrs, vas, odi, care),
+            "vast_vas": vast_cohort(day > 0, vas, odi),
+        }
 
     def predict(self, pain_values) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-        """(predictions, simulation standard errors) in target order, and cohort sizes."""
+        """(predictions, simulation standard errors) in target order, and cohort sizes
+        (effective sizes, Kish, for the weighted Costa cohorts)."""
         c = self.cohorts(pain_values)
         pv, rec, vv = c["persistent_vas"], c["chronic_recovered"], c["vast_vas"]
+        pw, rw = c["persistent_weight"], c["chronic_weight"]
         pred, se = [], []
         for t in self.targets:
-            if t.kind in MEAN_KINDS:
-                if t.kind == "mean_pain":
-                    x = pv[:, (0, 6, 26, 52).index(int(t.x))]
-                elif t.kind == "vast_baseline":
-                    x = vv[:, 0]
-                else:
-                    x = vv[:, 0] - vv[:, 1]
-                pred.append(x.mean() if len(x) else np.nan)
-                se.append(x.std() / np.sqrt(max(len(x), 1)))
+            if t.kind == "mean_pain":
+                x, w = pv[:, (0, 6, 26, 52).index(int(t.x))], pw
+            elif t.kind == "vast_baseline":
+                x, w = vv[:, 0], np.ones(len(vv))
+            elif t.kind == "vast_improvement":
+                x, w = vv[:, 0] - vv[:, 1], np.ones(len(vv))
             else:
-                col = (9, 12).index(int(t.x))
-                x = rec[:, col]
-                pred.append(100 * x.mean() if len(x) else np.nan)
-                se.append(0.0)
-        sizes = {"persistent": len(pv), "chronic": len(rec), "vast": len(vv)}
+                x, w = 100.0 * rec[:, (9, 12).index(int(t.x))], rw
+            mean, s, _ = weighted_mean(x, w)
+            pred.append(mean)
+            se.append(s if t.kind in MEAN_KINDS else 0.0)
+        sizes = {
+            "persistent": weighted_mean(pv[:, 0], pw)[2],
+            "chronic": weighted_mean(rec[:, 0].astype(float), rw)[2],
+            "vast": float(len(vv)),
+        }
         return np.array(pred), np.array(se), sizes
 
     def log_likelihood(self, pain_values) -> float:

@@ -156,7 +156,8 @@ def write_fit_report(result: CalibrationResult, out_dir: str | Path) -> Path:
         f"- largest absolute residual: {score['max_abs_residual']:.1f}",
         f"- MCMC acceptance fraction: disc stage {result.acceptance['disc']:.2f}, "
         f"pain stage {result.acceptance['pain']:.2f}",
-        f"- Costa cohorts recruited in the virtual population (mean over predictive draws): "
+        f"- Cohorts recruited in the virtual population (mean over predictive draws; the "
+        f"Costa cohorts weighted by the odds of seeking care, as Kish effective sizes): "
         f"persistent {result.cohort_sizes['persistent']:.0f} presentations, chronic "
         f"{result.cohort_sizes['chronic']:.0f}, VAST {result.cohort_sizes.get('vast', 0):.0f} "
         "enrolments",
