@@ -106,6 +106,24 @@ def test_screening_values_are_the_trial_data(trial):
     np.testing.assert_allclose(vas["QSSTRESN"].to_numpy(), trial.screening.variables["vas"])
 
 
+def test_baseline_is_the_report_screening_foresaw_and_can_confirm_eligibility(trial):
+    """The baseline visit precedes randomisation: its reports are screening variables and
+    become the trial's baseline. Enrolled at a noisy peak, patients report less a day later
+    (regression to the mean before dosing); a criterion on ``baseline_vas`` confirms the
+    pain at baseline, as most pain trials do."""
+    s = trial.screening
+    for world in trial.worlds.values():
+        np.testing.assert_array_equal(world.follow_up.vas[:, 1], s.variables["baseline_vas"])
+        np.testing.assert_array_equal(world.follow_up.odi[:, 1], s.variables["baseline_odi"])
+    assert s.variables["baseline_vas"].mean() < s.variables["vas"].mean()
+    spec = null_protocol(n_patients=12)
+    spec["eligibility"].append({"name": "pain at baseline", "variable": "baseline_vas", "min": 40})
+    confirmed = simulate_trial(protocol_from_dict(spec), 11)
+    base = confirmed.observed.vas[:, 1]
+    assert np.all(base[np.isfinite(base)] >= 40)
+    assert confirmed.screening.failures["pain at baseline"] > 0
+
+
 def test_reproducible(protocol, trial):
     again = simulate_trial(protocol, 11, replicate=3)
     assert again.results.equals(trial.results)

@@ -95,6 +95,10 @@ PATIENT_VARIABLES: dict[str, str] = {
     "nrs": "pain intensity at screening, NRS 0-10",
     "vas": "pain intensity at screening, VAS 0-100",
     "odi": "Oswestry disability index at screening, 0-100",
+    "baseline_nrs": "pain intensity at the baseline visit (before dosing and randomisation), "
+    "NRS 0-10: criteria on it confirm eligibility at baseline",
+    "baseline_vas": "pain intensity at the baseline visit, VAS 0-100",
+    "baseline_odi": "Oswestry disability index at the baseline visit, 0-100",
     "chronic_pain": "noise-free expected pain at or above the model's chronic-pain threshold",
     "clbp_duration_months": "months of continuous chronic low back pain before screening, "
     "read from the simulated pain history",
@@ -424,7 +428,8 @@ class MedicalNeed(_Frozen):
     """The indication every therapeutic arm must require at screening (the medical-need gate).
 
     Attributes:
-        min_vas / min_nrs: the weakest pain-intensity inclusion accepted (VAS or NRS).
+        min_vas / min_nrs: the weakest pain-intensity inclusion accepted (VAS or NRS, at
+            screening or at baseline).
         min_clbp_duration_months: the shortest chronic-pain duration inclusion accepted.
     """
 
@@ -891,8 +896,8 @@ def _medical_need(p: Protocol) -> list[Problem]:
     for c in p.eligibility:
         if c.kind != "inclusion" or c.min is None:
             continue
-        if (c.variable == "vas" and c.min >= need.min_vas) or (
-            c.variable == "nrs" and c.min >= need.min_nrs
+        if (c.variable in ("vas", "baseline_vas") and c.min >= need.min_vas) or (
+            c.variable in ("nrs", "baseline_nrs") and c.min >= need.min_nrs
         ):
             pain_ok = True
         if c.variable == "clbp_duration_months" and c.min >= need.min_clbp_duration_months:

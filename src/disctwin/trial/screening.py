@@ -22,6 +22,13 @@ Every patient is measured at screening with the noise it will have at that visit
 whole trial: the noise of a visit depends only on the patient, the trial seed and the
 patient's visit schedule (:func:`measurement_times`), so the screening values in the trial
 data are exactly those the eligibility decision saw.
+
+The baseline visit (before dosing) precedes randomisation, so its patient-reported measures
+are screening variables too: ``baseline_vas``, ``baseline_nrs`` and ``baseline_odi``. A
+protocol that confirms pain eligibility at baseline, as most pain trials do, states criteria
+on them; the trial's baseline is then exactly the report that was confirmed. (They are read
+with the biology of the screening visit, which changes by far less than a report's noise in
+the days to baseline.)
 """
 
 from __future__ import annotations
@@ -48,6 +55,8 @@ from disctwin.trial.protocol import DISC_VARIABLES, Criterion, Protocol
 from disctwin.units import DAYS_PER_YEAR
 
 __all__ = [
+    "BASELINE_BEFORE_DOSE_DAYS",
+    "BASELINE_MEASURES",
     "Screening",
     "criterion_holds",
     "criterion_levels",
@@ -71,13 +80,20 @@ def history_parameters() -> ParameterSet:
     return load_parameter_set(Path(str(path)))
 
 
+#: The baseline measurement is taken this many days before dosing (before any dose event).
+BASELINE_BEFORE_DOSE_DAYS = 0.01
+#: Patient-reported measures read again at the baseline visit (screening variables
+#: ``baseline_<name>``).
+BASELINE_MEASURES = ("vas", "nrs", "odi")
+
+
 def measurement_times(protocol: Protocol, screening_age_days: np.ndarray) -> np.ndarray:
-    """(n, 2 + n_visits) ages (days) of the screening visit, baseline (day 0, dosing) and
-    every post-baseline visit of each patient."""
-    offsets = np.array(
-        [0.0, protocol.enrolment.screening_to_baseline_days]
-        + [protocol.enrolment.screening_to_baseline_days + v.day for v in protocol.visit]
-    )
+    """(n, 2 + n_visits) ages (days) of the screening visit, baseline (just before dosing on
+    day 0: :data:`BASELINE_BEFORE_DOSE_DAYS`) and every post-baseline visit of each
+    patient."""
+    to_baseline = protocol.enrolment.screening_to_baseline_days
+    visits = [to_baseline + v.day for v in protocol.visit]
+    offsets = np.array([0.0, to_baseline - BASELINE_BEFORE_DOSE_DAYS, *visits])
     return np.asarray(screening_age_days, dtype=float)[:, None] + offsets[None, :]
 
 
@@ -315,6 +331,8 @@ def _screen_block(protocol: Protocol, seed: int, index: np.ndarray, engine: Engi
     variables.update(pop.covariates)
     for name in ("nrs", "vas", "odi", "chronic_pain"):
         variables[name] = measured.patient[name][:, 0].astype(float)
+    for name in BASELINE_MEASURES:
+        variables[f"baseline_{name}"] = measured.patient[name][:, 1].astype(float)
     variables.update(_history(in_pain, grid, u, expected))
     disc = {name: measured.disc[name][:, 0].astype(float) for name in DISC_VARIABLES}
     # a failed integration is a status, not a crash: such candidates are never eligible

@@ -49,6 +49,8 @@ from disctwin.trial.endpoints import (
 from disctwin.trial.protocol import Endpoint, Protocol, check_protocol
 from disctwin.trial.randomisation import randomise
 from disctwin.trial.screening import (
+    BASELINE_BEFORE_DOSE_DAYS,
+    BASELINE_MEASURES,
     Screening,
     criterion_levels,
     measure_at,
@@ -59,8 +61,6 @@ from disctwin.trial.screening import (
 __all__ = ["SequentialOutcome", "TrialResult", "World", "simulate_trial"]
 
 _DAYS_PER_MONTH = 365.25 / 12.0
-#: The baseline measurement is taken this many days before dosing (before any dose event).
-BASELINE_BEFORE_DOSE_DAYS = 0.01
 
 
 @dataclass(frozen=True)
@@ -230,12 +230,14 @@ def _world(
     disc_true = {k: np.nan_to_num(v) for k, v in disc_true.items()}
     patient_true = {k: np.nan_to_num(v) for k, v in patient_true.items()}
     measured = measure_at(disc_true, patient_true, population, seed, times)
-    # the screening visit's data are what screening measured (the same noise; the states
-    # differ from it only by solver tolerance, as the outputs requested differ)
+    # the screening and baseline visits' data are what screening measured (the same noise;
+    # the states differ from it only by solver tolerance and the days to baseline), so a
+    # baseline confirmed by eligibility is the trial's baseline
     patient = dict(measured.patient)
-    for k in ("vas", "nrs", "odi"):
+    for k in BASELINE_MEASURES:
         patient[k] = patient[k].astype(float)
         patient[k][:, 0] = screening.variables[k]
+        patient[k][:, 1] = screening.variables[f"baseline_{k}"]
     disc = dict(measured.disc)
     for k, v in screening.disc.items():
         disc[k] = disc[k].astype(float)
@@ -346,7 +348,6 @@ def simulate_trial(
     enrol_day = np.cumsum(gaps) - gaps[0]
 
     times = measurement_times(protocol, scr.screening_age_days)
-    times[:, 1] -= BASELINE_BEFORE_DOSE_DAYS
     treatment_age = scr.screening_age_days + protocol.enrolment.screening_to_baseline_days
 
     # every regimen's world for every enrolled patient (potential outcomes)
