@@ -94,10 +94,12 @@ def response_parts(
     expecting = simulate_twins(pop, regimen, start, times, blinded=protocol.study.blinded, **kwargs)
     plain = simulate_twins(pop, regimen, start, times, **kwargs)
     col = 2 + visits.index(visit)
+    # the trial's baseline is the report screening read at the baseline visit (every world)
+    baseline = scr.variables[f"baseline_{measure}"][rows]
 
     def improvement(disc_true, patient_true) -> float:
         m = measure_at(disc_true, patient_true, pop, result.seed, times).patient[measure]
-        return float(np.mean(m[:, BASELINE] - m[:, col]))
+        return float(np.mean(baseline - m[:, col]))
 
     untreated = plain.true_observables("untreated")
     frozen_patient = dict(untreated[1])
