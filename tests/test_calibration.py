@@ -14,6 +14,8 @@ from disctwin.errors import ConfigError
 from disctwin.inference.calibration import (
     DISC_FITTED,
     CalibrationSettings,
+    _optimise,
+    _starts,
     _VirtualCohort,
     apply_fitted,
     calibrate_natural_history,
@@ -131,6 +133,28 @@ def test_overlay_set_and_posterior_draws(tmp_path):
     )
     with pytest.raises(ConfigError, match="fissure_rate"):
         load_parameter_set(tmp_path / "bad.toml")
+
+
+def test_multi_start_finds_the_global_optimum_that_the_default_start_misses():
+    # two basins in the unit square: a shallow one at the default start (0.2, 0.2) and the
+    # global one at (0.8, 0.7); Nelder-Mead from the default stays in the shallow basin
+    centres, depths = np.array([[0.2, 0.2], [0.8, 0.7]]), np.array([1.0, 2.0])
+
+    def neg_log_prob(u):
+        return -float(np.log(np.sum(depths * np.exp(-np.sum((u - centres) ** 2, 1) / 0.01))))
+
+    x0 = np.array([0.2, 0.2])
+    single = _optimise(neg_log_prob, x0, 200)
+    assert np.allclose(single[0], centres[0], atol=0.02)
+    starts = _starts(x0, 8, seed=3, stream_index=1)
+    assert starts.shape == (8, 2) and np.array_equal(starts[0], x0)
+    assert np.all((starts >= 0) & (starts <= 1))
+    assert np.array_equal(starts, _starts(x0, 8, seed=3, stream_index=1))  # seeded
+    assert not np.array_equal(starts, _starts(x0, 8, seed=4, stream_index=1))
+    best = min((_optimise(neg_log_prob, s, 200) for s in starts), key=lambda o: o[1])
+    assert np.allclose(best[0], centres[1], atol=0.02)
+    assert best[1] < single[1] - 0.5
+    assert best[2] <= 200
 
 
 TINY = dict(

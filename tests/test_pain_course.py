@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from disctwin.errors import ConfigError
-from disctwin.model.observables import measure, ou_from_normals, pain_fluctuation
+from disctwin.model.observables import measure, ou_from_normals, ou_on_grid, pain_fluctuation
 from disctwin.params import load_parameter_set
 
 TAU = 12.0
@@ -83,6 +83,18 @@ def test_daily_recursion_matches_the_stationary_ar1():
     rho = np.exp(-1 / 5.0)
     assert np.allclose(x[:, 0], z[:, 0])
     assert np.allclose(x[:, 1:], rho * x[:, :-1] + np.sqrt(1 - rho**2) * z[:, 1:])
+
+
+@pytest.mark.parametrize("tau", [3.0, 140.0, 2000.0])
+def test_grid_path_is_the_daily_path_at_the_grid_days(tau):
+    z = np.random.default_rng(4).standard_normal((5, 12_000))
+    daily = ou_from_normals(z, tau)
+    days = np.arange(10_592, 11_990, 7)
+    grid = ou_on_grid(z, tau, 10_592, 7, len(days))
+    assert np.allclose(grid, daily[:, days], rtol=0, atol=1e-9)
+    assert np.allclose(ou_on_grid(z, tau, 0, 1, 50), daily[:, :50], rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="outside"):
+        ou_on_grid(z, tau, 11_000, 7, 1000)
 
 
 def test_values_do_not_depend_on_other_visits_their_order_or_the_chunk():

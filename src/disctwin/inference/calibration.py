@@ -35,6 +35,10 @@ Method (modular Bayesian inference with a "cut", Plummer 2015, Stat Comput 25:37
    Costa and VAST likelihoods, conditional on the
    disc stage's posterior median biology (feedback from Costa to the disc parameters is cut:
    pain data say little about disc biology and would otherwise absorb pain-model misfit).
+   This stage is weakly identified (the size and the persistence of pain trade off), with
+   several optima of similar likelihood: its Nelder-Mead search runs from the prior
+   defaults and from a few scrambled Sobol' points (``pain_starts``), and the best optimum
+   warm-starts the sampler.
 
 The likelihood is deterministic in the parameters: one fixed virtual cohort (common random
 numbers: the same covariates, variability, measurement noise and pain paths for every
@@ -63,7 +67,7 @@ from disctwin.model.observables import (
     PAIN_COMPONENTS,
     measure,
     odi_reports,
-    ou_from_normals,
+    ou_on_grid,
     pain_course_normals,
     pain_reports,
     person_findings,
@@ -333,8 +337,10 @@ class CalibrationSettings(BaseModel):
 
     seed: int = Field(ge=0, le=2**63 - 1)
     n_disc_patients: int = Field(default=1000, ge=20, le=100_000)
-    n_pain_patients: int = Field(default=800, ge=20, le=100_000)
+    n_pain_patients: int = Field(default=1600, ge=20, le=100_000)
     optimiser_evaluations: int = Field(default=500, ge=0, le=100_000)
+    disc_starts: int = Field(default=1, ge=1, le=100)
+    pain_starts: int = Field(default=4, ge=1, le=100)
     disc_walkers: int = Field(default=32, ge=4, le=1000)
     disc_steps: int = Field(default=150, ge=2, le=100_000)
     pain_walkers: int = Field(default=14, ge=4, le=1000)
@@ -740,8 +746,9 @@ class _PainStage:
         mean_pain = self.expected_pain(ps)
         x = np.zeros(mean_pain.shape)
         for c, name in enumerate(PAIN_COMPONENTS):
-            path = ou_from_normals(self.z_course[c], ps[f"pain_{name}_timescale"].value)
-            x += ps[f"pain_{name}_sd"].value * path[:, self.days]
+            tau = ps[f"pain_{name}_timescale"].value
+            path = ou_on_grid(self.z_course[c], tau, int(self.days[0]), WEEK, len(self.days))
+            x += ps[f"pain_{name}_sd"].value * path
         day, nrs, vas = pain_reports(np.nan_to_num(mean_pain), x, self.z_obs[..., :3], ps)
         odi = odi_reports(day, self.fear, self.z_obs[..., 3], ps)
         care = ps["care_seeking_log_odds_per_odi_point"].value
@@ -800,21 +807,15 @@ class _PainStage:
 
 
 # -------------------------------------------------------------------------- sampling
-def _sample(log_prob_unit, x0_unit, walkers, steps, seed, stream_index, evaluations):
-    """Nelder-Mead warm start then emcee, both in the unit cube (uniform prior)."""
-    import emcee
+def _optimise(scalar, x0, evaluations) -> tuple[np.ndarray, float, int]:
+    """Nelder-Mead in the unit cube from ``x0``, restarted while it improves: a simplex
+    collapses in many dimensions long before the optimum; it is restarted from its best point
+    with a fresh simplex (the usual remedy, Press et al., Numerical Recipes 3rd ed. 10.5)
+    while that still improves and the budget lasts. Returns (best, value, evaluations used)."""
     from scipy.optimize import minimize
 
-    d = len(x0_unit)
-
-    def scalar(u):
-        return -float(log_prob_unit(np.atleast_2d(u))[0])
-
-    # Nelder-Mead with restarts: a simplex collapses in many dimensions long before the
-    # optimum; it is restarted from its best point with a fresh simplex (the usual remedy,
-    # Press et al., Numerical Recipes 3rd ed. 10.5) while that still improves and the
-    # budget lasts
-    best = np.asarray(x0_unit, dtype=float)
+    d = len(x0)
+    best = np.asarray(x0, dtype=float)
     left, value = evaluations, np.inf
     while left > d + 1:
         res = minimize(
@@ -827,9 +828,38 @@ def _sample(log_prob_unit, x0_unit, walkers, steps, seed, stream_index, evaluati
         left -= res.nfev
         improved = res.fun < value - 1e-3
         if res.fun < value:
-            best, value = np.clip(res.x, 0.0, 1.0), res.fun
+            best, value = np.clip(res.x, 0.0, 1.0), float(res.fun)
         if not improved:
             break
+    return best, value, evaluations - left
+
+
+def _starts(x0_unit, n_starts: int, seed: int, stream_index: int) -> np.ndarray:
+    """The optimiser's starting points: the prior defaults, then ``n_starts - 1`` points of
+    a scrambled Sobol' sequence over the unit cube (scipy.stats.qmc), seeded from the run's
+    seed, so that a weakly identified stage is searched beyond the basin of its defaults."""
+    from scipy.stats import qmc
+
+    x0 = np.asarray(x0_unit, dtype=float)
+    if n_starts <= 1:
+        return x0[None]
+    g = patient_generator(seed, Stream.CALIBRATION, 100 + stream_index)
+    sobol = qmc.Sobol(len(x0), scramble=True, rng=g)
+    m = int(np.ceil(np.log2(n_starts - 1)))  # whole powers of 2 keep Sobol' balanced
+    return np.vstack([x0, sobol.random_base2(m)[: n_starts - 1]])
+
+
+def _sample(log_prob_unit, starts, walkers, steps, seed, stream_index, evaluations):
+    """Nelder-Mead from each start (``evaluations`` each; the best optimum wins) then emcee
+    around that optimum, all in the unit cube (uniform prior)."""
+    import emcee
+
+    def scalar(u):
+        return -float(log_prob_unit(np.atleast_2d(u))[0])
+
+    optima = [_optimise(scalar, x0, evaluations) for x0 in np.atleast_2d(starts)]
+    best = min(optima, key=lambda o: o[1])[0]
+    d = len(best)
     g = patient_generator(seed, Stream.CALIBRATION, stream_index)
     start = np.clip(best + 0.03 * g.standard_normal((walkers, d)), 1e-4, 1 - 1e-4)
     sampler = emcee.EnsembleSampler(walkers, d, log_prob_unit, vectorize=True)
@@ -896,7 +926,7 @@ def calibrate_natural_history(
     say(f"disc stage: {len(DISC_FITTED)} parameters, {settings.n_disc_patients} patients")
     d_best, d_chain, d_lp, d_acc = _sample(
         disc_log_prob,
-        x0,
+        _starts(x0, settings.disc_starts, settings.seed, 0),
         settings.disc_walkers,
         settings.disc_steps,
         settings.seed,
@@ -923,7 +953,7 @@ def calibrate_natural_history(
     x0p = np.array([b.unit(ps[fp.name].value) for fp, b in zip(PAIN_FITTED, pb, strict=True)])
     p_best, p_chain, p_lp, p_acc = _sample(
         pain_log_prob,
-        x0p,
+        _starts(x0p, settings.pain_starts, settings.seed, 1),
         settings.pain_walkers,
         settings.pain_steps,
         settings.seed,

@@ -44,6 +44,7 @@ __all__ = [
     "measure",
     "odi_reports",
     "ou_from_normals",
+    "ou_on_grid",
     "pain_course",
     "pain_course_normals",
     "pain_fluctuation",
@@ -228,6 +229,36 @@ def ou_from_normals(z: np.ndarray, timescale_days: float) -> np.ndarray:
     zi = (1.0 - b) * z[..., :1]  # so that X_0 = z_0 (stationary start)
     x, _ = lfilter([b], [1.0, -rho], z, axis=-1, zi=zi)
     return x
+
+
+def ou_on_grid(z: np.ndarray, timescale_days: float, first: int, step: int, count: int):
+    r""":func:`ou_from_normals`'s path at days ``first + step * k`` (k < ``count``) only.
+
+    The same path, exactly (up to rounding), without filtering every day: the days before
+    ``first`` collapse into one weighted sum, :math:`X_f = \rho^f z_0 + b \sum_{j=1}^{f}
+    \rho^{f-j} z_j`, and each step into its innovation
+    :math:`\sum_{i=1}^{s} b \rho^{s-i} z_{d+i}`, then
+    :math:`X_{d+s} = \rho^s X_d + \text{innovation}`. The calibration reads weekly visits of
+    paths that start at birth: about 15 times less work than the daily filter.
+
+    Args:
+        z: (n, n_days) standard normals, day 0 first; ``n_days > first + step * (count - 1)``.
+        timescale_days: :math:`\tau` (days).
+        first, step, count: the grid of days.
+    """
+    rho = float(np.exp(-1.0 / timescale_days))
+    b = float(np.sqrt(1.0 - rho * rho))
+    last = first + step * (count - 1)
+    if first < 0 or step < 1 or count < 1 or last >= z.shape[-1]:
+        raise ValueError(f"grid {first}+{step}k, k<{count}, outside {z.shape[-1]} days")
+    # weights rho^(first - j), j = 1..first, from the most recent day backwards (no underflow
+    # trouble: they only shrink)
+    back = b * rho ** np.arange(first - 1, -1, -1, dtype=float)
+    x0 = rho**first * z[:, 0] + z[:, 1 : first + 1] @ back
+    inner = b * rho ** np.arange(step - 1, -1, -1, dtype=float)
+    innovations = z[:, first + 1 : last + 1].reshape(len(z), count - 1, step) @ inner
+    out, _ = lfilter([1.0], [1.0, -(rho**step)], innovations, axis=-1, zi=rho**step * x0[:, None])
+    return np.concatenate([x0[:, None], out], axis=1)
 
 
 def _bridge_coefficients(timescale_days: float) -> tuple[float, float, np.ndarray]:
