@@ -24,9 +24,9 @@ def nguyen():
     strict=True,
     reason=(
         "the sham arm regresses too far: 57.8% responders at 1 month vs 33.3% published "
-        "(prednisolone 75.3% vs 55.4%; baseline VAS 45.9) on the calibration with care-seeking "
-        "cohorts; reading pain at baseline (53.3) or a stricter Modic 1 reading (threshold and "
-        "vertebrogenic half 1.2) does not help (60.0% / 62.7% sham): the model's Modic 1 "
+        "(prednisolone 71.9% vs 55.4%) on the calibration of 2026-11-22 (75.3% on the one "
+        "before); reading pain at baseline or a stricter Modic 1 reading (threshold and "
+        "vertebrogenic half 1.2) did not help (60.0% / 62.7% sham): the model's Modic 1 "
         "patients' pain is not persistent enough (issue 7 note)"
     ),
 )

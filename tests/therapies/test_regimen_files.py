@@ -157,6 +157,38 @@ def test_adverse_events_occur_at_their_stated_rates():
     assert (pdph.serious == (pdph.severity >= 3)).all()
 
 
+def test_a_drug_course_harm_begins_while_on_the_drug():
+    """A course's harm probability is of onset during the course: the log-normal onset is
+    truncated to the course (inverse CDF: each draw keeps its quantile of the truncated law)."""
+    from scipy import stats
+
+    from disctwin.therapies.base import Hazard
+
+    n = 4000
+    idx = np.arange(n)
+    common = dict(
+        term="opioid_addiction",
+        probability=np.full(n, 0.5),
+        exposures=np.ones(n, dtype=np.int64),
+        onset_median_days=182.5,
+        onset_gsd=1.8,
+        severity=(0.0, 0.0, 1.0, 0.0, 0.0),
+        related="product",
+    )
+    free = draw_adverse_events([Hazard(**common)], 8, idx, 0, 10.0).to_pandas()
+    course = draw_adverse_events([Hazard(**common, onset_within_days=365.0)], 8, idx, 0, 10.0)
+    course = course.to_pandas()
+    assert np.array_equal(free.patient_index, course.patient_index)  # who: unchanged
+    assert (free.day > 375.0).mean() > 0.08  # untruncated log-normal: ~12% beyond a year
+    assert course.day.between(10.0, 375.0).all()
+    inside = free.day <= 375.0
+    assert not np.allclose(free.day[inside], course.day[inside])  # every quantile shrinks
+    # the truncated onsets follow the log-normal conditioned on the window
+    cap = stats.norm.cdf(np.log(365.0 / 182.5) / np.log(1.8))
+    law = stats.truncnorm(-np.inf, stats.norm.ppf(cap), loc=np.log(182.5), scale=np.log(1.8))
+    assert stats.kstest(np.log(course.day - 10.0), law.cdf).pvalue > 0.01
+
+
 def test_discitis_is_per_disc_and_cut_by_antibiotic_prophylaxis():
     n = 3000
     idx = np.arange(n)

@@ -32,7 +32,8 @@ METHOD = (
     "modular Bayesian calibration with a cut (disc stage: binomial likelihood of Brinjikji 2015; "
     "pain stage: Costa 2012 normal and Costa 2009 binomial likelihoods conditional on the disc "
     "posterior median); uniform priors on plausible ranges (log-uniform over >= 10-fold "
-    "ranges); Nelder-Mead warm start with restarts (SciPy) then affine-invariant ensemble "
+    "ranges); Nelder-Mead warm start with restarts (SciPy), the pain stage's from its prior "
+    "defaults and scrambled Sobol' points (best optimum kept), then affine-invariant ensemble "
     "MCMC (emcee); "
     "common random numbers (fixed virtual cohorts)"
 )

@@ -80,6 +80,8 @@ class Hazard:
         probability: (n_patients,) probability per exposure.
         exposures: (n_patients,) independent exposures (treated discs, or 1 per procedure).
         onset_median_days / onset_gsd: log-normal onset after the dose.
+        onset_within_days: if set, onset is the log-normal truncated to this many days after
+            the dose: a harm "of a course" (its probability is of onset while on the drug).
         severity: shares of CTCAE-like grades 1-5.
         related: ``"procedure"``, ``"vector"`` or ``"product"``.
     """
@@ -91,6 +93,7 @@ class Hazard:
     onset_gsd: float
     severity: tuple[float, float, float, float, float]
     related: str
+    onset_within_days: float | None = None
 
 
 @dataclass(frozen=True)

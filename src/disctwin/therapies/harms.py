@@ -3,7 +3,9 @@
 For patient ``i``, dose ``k`` and term ``h`` the draws come from their own stream
 (``SeedSequence(seed, (THERAPY, i, k, crc32(h)))``): up to five exposures (discs) each occur
 with the hazard's probability; an event's onset is log-normal (median, geometric SD) after
-the dose and its grade (1-5) is drawn from the hazard's severity shares. A patient's events
+the dose (truncated to the hazard's window when it has one: a harm of a drug course begins
+while on the drug; inverse-CDF truncation, so the same draw maps to the same quantile) and
+its grade (1-5) is drawn from the hazard's severity shares. A patient's events
 therefore never depend on the chunk, on other patients, or on other hazards.
 """
 
@@ -13,6 +15,7 @@ import zlib
 
 import numpy as np
 import pyarrow as pa
+from scipy.special import ndtr, ndtri
 
 from disctwin.streams import Stream
 from disctwin.therapies.base import Hazard
@@ -43,6 +46,11 @@ def draw_adverse_events(
     for h in hazards:
         key = zlib.crc32(h.term.encode())
         cum = np.cumsum(h.severity)
+        # onset quantile cap: Phi(z_max), z_max = ln(window / median) / ln(gsd)
+        cap = 1.0
+        if h.onset_within_days is not None and h.onset_gsd > 1.0:
+            z_max = np.log(h.onset_within_days / h.onset_median_days) / np.log(h.onset_gsd)
+            cap = float(ndtr(z_max))
         for row, i in enumerate(patient_index):
             exposures = int(min(h.exposures[row], _MAX_EXPOSURES))
             if exposures == 0 or h.probability[row] <= 0.0:
@@ -61,7 +69,8 @@ def draw_adverse_events(
                 rows["patient_index"].append(int(i))
                 rows["dose_index"].append(dose_index)
                 rows["term"].append(h.term)
-                rows["day"].append(dose_day + h.onset_median_days * h.onset_gsd ** z[e])
+                ze = z[e] if cap == 1.0 else ndtri(ndtr(z[e]) * cap)
+                rows["day"].append(dose_day + h.onset_median_days * h.onset_gsd**ze)
                 rows["severity"].append(min(grade, 5))
                 rows["serious"].append(grade >= 3)
                 rows["related"].append(h.related)

@@ -108,6 +108,7 @@ def drug_hazard(
         exposures=np.ones(n, dtype=np.int64),
         onset_median_days=max(1.0, harm.onset_fraction.value * duration_days),
         onset_gsd=harm.onset_days_gsd.value,
+        onset_within_days=duration_days,
         severity=harm.severity,
         related="product",
     )

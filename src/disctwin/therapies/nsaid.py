@@ -95,6 +95,7 @@ class Nsaid(AbstractTherapy):
                     exposures=np.ones(n, dtype=np.int64),
                     onset_median_days=max(1.0, settings.duration_days / 2),
                     onset_gsd=harm.onset_days_gsd.value,
+                    onset_within_days=settings.duration_days,
                     severity=harm.severity,
                     related="product",
                 )

@@ -887,6 +887,16 @@ def _check_endpoint(field: str, e: Endpoint, p: Protocol, visit_names: list[str]
     return problems
 
 
+#: Each pain report an eligibility criterion can read (screening or baseline visit), and the
+#: medical-need floor (a field of :class:`MedicalNeed`) on its scale.
+_PAIN_FLOOR = {
+    "vas": "min_vas",
+    "baseline_vas": "min_vas",
+    "nrs": "min_nrs",
+    "baseline_nrs": "min_nrs",
+}
+
+
 def _medical_need(p: Protocol) -> list[Problem]:
     """Therapy only for medical need: every arm giving a therapeutic regimen must require
     the indication (pain of at least moderate intensity and chronic duration), unless it is
@@ -896,9 +906,8 @@ def _medical_need(p: Protocol) -> list[Problem]:
     for c in p.eligibility:
         if c.kind != "inclusion" or c.min is None:
             continue
-        if (c.variable in ("vas", "baseline_vas") and c.min >= need.min_vas) or (
-            c.variable in ("nrs", "baseline_nrs") and c.min >= need.min_nrs
-        ):
+        floor = _PAIN_FLOOR.get(c.variable)
+        if floor is not None and c.min >= getattr(need, floor):
             pain_ok = True
         if c.variable == "clbp_duration_months" and c.min >= need.min_clbp_duration_months:
             clbp_ok = True
