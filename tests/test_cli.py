@@ -90,6 +90,7 @@ def test_sensitivity_command(tmp_path):
     assert "Sobol indices of chronic_pain@40" in result.output
     rows = (tmp_path / "sobol.csv").read_text().splitlines()
     assert rows[0] == "output,parameter,S1,S1_conf,ST,ST_conf" and len(rows) == 3
+    assert (tmp_path / "sobol.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_sensitivity_bad_output_name():

@@ -35,6 +35,24 @@ def test_ishigami_indices_are_reproduced():
     assert res.ranking("y")[0][0] == "x0"  # largest total index
 
 
+def test_plot_has_a_panel_per_output(tmp_path):
+    from matplotlib.image import imread
+
+    from disctwin.report.sensitivity import plot_sobol
+
+    params = [UncertainParameter(f"x{i}", -np.pi, np.pi, log=False) for i in range(3)]
+
+    def two(x):
+        return np.column_stack([_ishigami(x), x[:, 2]])
+
+    one = sobol_analysis(_ishigami, params, ["y"], n_base=64, seed=1)
+    both = sobol_analysis(two, params, ["y", "x2"], n_base=64, seed=1)
+    h1, w1, _ = imread(plot_sobol(one, tmp_path / "one.png")).shape
+    h2, w2, _ = imread(plot_sobol(both, tmp_path / "sub" / "both.png")).shape
+    assert h1 == h2 and w2 > 1.5 * w1  # side-by-side panels, same parameters
+    assert both.ranking("x2")[0][0] == "x2"  # the panel's top bar: x2 drives itself
+
+
 def test_log_uniform_parameters_are_sampled_in_log_space():
     seen = []
 

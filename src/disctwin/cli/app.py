@@ -425,7 +425,9 @@ def sensitivity(
         str | None, typer.Option(help="Comma-separated uncertain parameters (default: 13).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sample and of the patients.")] = 2026,
-    out: Annotated[Path | None, typer.Option(help="Write sobol.csv here.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write sobol.csv and the plot sobol.png here.")
+    ] = None,
 ) -> None:
     """Global sensitivity (Sobol first-order and total indices, SALib) of model outputs to
     uncertain parameters over their plausible ranges, on common random numbers."""
@@ -465,7 +467,10 @@ def sensitivity(
             )
             w.writeheader()
             w.writerows(res.to_rows())
-        console.print(f"wrote {out / 'sobol.csv'}")
+        from disctwin.report.sensitivity import plot_sobol
+
+        plot = plot_sobol(res, out / "sobol.png")
+        console.print(f"wrote {out / 'sobol.csv'} and {plot}")
 
 
 def main() -> None:
