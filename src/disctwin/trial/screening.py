@@ -84,7 +84,7 @@ def history_parameters() -> ParameterSet:
 BASELINE_BEFORE_DOSE_DAYS = 0.01
 #: Patient-reported measures read again at the baseline visit (screening variables
 #: ``baseline_<name>``).
-BASELINE_MEASURES = ("vas", "nrs", "odi")
+BASELINE_MEASURES = ("nrs", "vas", "odi")
 
 
 def measurement_times(protocol: Protocol, screening_age_days: np.ndarray) -> np.ndarray:
@@ -329,7 +329,7 @@ def _screen_block(protocol: Protocol, seed: int, index: np.ndarray, engine: Engi
     expected = np.clip(patient_hist["pain_reported_mean"][:, 0], 0, 10)
     variables: dict[str, np.ndarray] = {"age_years": age_days / DAYS_PER_YEAR}
     variables.update(pop.covariates)
-    for name in ("nrs", "vas", "odi", "chronic_pain"):
+    for name in (*BASELINE_MEASURES, "chronic_pain"):
         variables[name] = measured.patient[name][:, 0].astype(float)
     for name in BASELINE_MEASURES:
         variables[f"baseline_{name}"] = measured.patient[name][:, 1].astype(float)
