@@ -1,6 +1,8 @@
 """Nguyen 2017: intradiscal glucocorticoid at discography vs discography alone in chronic
 low back pain with Modic 1 changes, simulated on examples/protocols/
-nguyen2017_intradiscal_steroid.toml (values from control_and_comparator_arms.csv)."""
+nguyen2017_intradiscal_steroid.toml (values from control_and_comparator_arms.csv). Pain is
+read on the NRS as Nguyen read it (LBP < 40/100 on an 11-point scale: NRS < 4), among
+patients whose pain has been at least moderate for 3 months (tertiary referral)."""
 
 from __future__ import annotations
 
@@ -20,16 +22,6 @@ def nguyen():
     return [_trial("nguyen2017_intradiscal_steroid", 135, seed=s) for s in NGUYEN_SEEDS]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the sham arm regresses too far: 57.8% responders at 1 month vs 33.3% published "
-        "(prednisolone 71.9% vs 55.4%) on the calibration of 2026-11-22 (75.3% on the one "
-        "before); reading pain at baseline or a stricter Modic 1 reading (threshold and "
-        "vertebrogenic half 1.2) did not help (60.0% / 62.7% sham): the model's Modic 1 "
-        "patients' pain is not persistent enough (issue 7 note)"
-    ),
-)
 def test_nguyen2017_intradiscal_steroid_in_modic_1_responders_at_1_month_not_at_12(nguyen):
     """Nguyen 2017 (CLBP with Modic 1 changes): responders (LBP < 40/100) 55.4% vs 33.3% at
     1 month, no difference at 12 months. Each arm's rate, mean over the replicates, within 8

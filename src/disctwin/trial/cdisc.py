@@ -342,6 +342,7 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
             "BASENRS": fu.nrs[rows, BASELINE],
             "BASEODI": fu.odi[rows, BASELINE],
             "CLBPDUR": scr.variables["clbp_duration_months"][rows],
+            "MODPDUR": scr.variables["moderate_pain_months"][rows],
             "OPIOIDFL": np.where(scr.variables["opioid_use"][rows] > 0.5, "Y", "N"),
             "RESCFL": np.where(fu.rescue_from[rows] < fu.n_columns, "Y", "N"),
             "FINTFL": np.where(fu.intervention_at[rows] < fu.n_columns, "Y", "N"),

@@ -102,6 +102,9 @@ PATIENT_VARIABLES: dict[str, str] = {
     "chronic_pain": "noise-free expected pain at or above the model's chronic-pain threshold",
     "clbp_duration_months": "months of continuous chronic low back pain before screening, "
     "read from the simulated pain history",
+    "moderate_pain_months": "months of continuous low back pain of at least moderate "
+    "intensity (NRS >= moderate_pain_nrs, trial/data/history.toml) before screening, read "
+    "from the simulated pain history",
     "conservative_care_months": "months of failed conservative care (physiotherapy, exercise, "
     "analgesics) before screening",
     "prior_interventions": "number of prior interventional treatments (injections, ablation)",
@@ -897,6 +900,11 @@ _PAIN_FLOOR = {
 }
 
 
+#: Eligibility variables that establish chronic duration (months of pain up to screening;
+#: pain of at least moderate intensity is also pain).
+_CHRONICITY = ("clbp_duration_months", "moderate_pain_months")
+
+
 def _medical_need(p: Protocol) -> list[Problem]:
     """Therapy only for medical need: every arm giving a therapeutic regimen must require
     the indication (pain of at least moderate intensity and chronic duration), unless it is
@@ -909,7 +917,7 @@ def _medical_need(p: Protocol) -> list[Problem]:
         floor = _PAIN_FLOOR.get(c.variable)
         if floor is not None and c.min >= getattr(need, floor):
             pain_ok = True
-        if c.variable == "clbp_duration_months" and c.min >= need.min_clbp_duration_months:
+        if c.variable in _CHRONICITY and c.min >= need.min_clbp_duration_months:
             clbp_ok = True
         if c.variable == "failed_all_therapies" and c.min >= 1:
             clbp_ok = True
@@ -919,7 +927,10 @@ def _medical_need(p: Protocol) -> list[Problem]:
     if not pain_ok:
         missing.append(f"vas min >= {need.min_vas:g} or nrs min >= {need.min_nrs:g}")
     if not clbp_ok:
-        missing.append(f"clbp_duration_months min >= {need.min_clbp_duration_months:g}")
+        missing.append(
+            f"clbp_duration_months (or moderate_pain_months) min >= "
+            f"{need.min_clbp_duration_months:g}"
+        )
     problems = []
     for i, a in enumerate(p.arm):
         if a.regimen in CONTROL_REGIMENS or a.non_therapeutic:

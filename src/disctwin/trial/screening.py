@@ -14,7 +14,10 @@ the patient has felt pain: the pain drive of the natural course of pain (expecte
 ``pain_free_offset`` plus the episodic and slow pain-course components, the same path the
 patient's visits report; :func:`disctwin.model.observables.pain_fluctuations`) has stayed
 above zero (capped at ``history_lookback``). A patient in a slow bad spell therefore counts
-as chronic and, enrolled, regresses from it. Prior conservative care, interventions, surgery and
+as chronic and, enrolled, regresses from it. The months of continuous pain of at least
+moderate intensity (drive >= ``moderate_pain_nrs``) are read the same way: the history a
+tertiary clinic's referral letter carries, on which a protocol can ask for persistent pain
+rather than one painful day. Prior conservative care, interventions, surgery and
 opioid use are drawn given that duration and the pain (parameters in
 ``trial/data/history.toml``, each with its source).
 
@@ -234,22 +237,32 @@ def _screening_uniforms(seed: int, index: np.ndarray) -> np.ndarray:
     return out
 
 
+def _trailing_months(flags: np.ndarray, months_grid: np.ndarray) -> np.ndarray:
+    """Months of the trailing run of True in ``flags`` (n, K), oldest first, the last column
+    the screening visit: how long a condition has held continuously up to screening."""
+    off_rev = ~flags[:, ::-1]
+    run = np.where(off_rev.any(axis=1), off_rev.argmax(axis=1), flags.shape[1])
+    # run = number of trailing grid points where it holds; the last lies run-1 steps back
+    months_back = months_grid[::-1]  # 0 at screening
+    return np.where(run > 0, months_back[np.maximum(run - 1, 0)], 0.0).astype(float)
+
+
 def _history(
     in_pain: np.ndarray,
     months_grid: np.ndarray,
     u: np.ndarray,
     expected_pain: np.ndarray,
+    moderate: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Chronic-pain duration from whether pain was felt at ``months_grid`` (``in_pain``
-    (n, K): oldest first, the last column the screening visit) and the prior-treatment
-    variables drawn given it."""
+    (n, K): oldest first, the last column the screening visit), the duration of pain of at
+    least moderate intensity (``moderate``, same layout; default: none) and the
+    prior-treatment variables drawn given the duration."""
     hp = history_parameters()
-    # months of continuous pain ending at screening: trailing run of True
-    below_rev = ~in_pain[:, ::-1]
-    run = np.where(below_rev.any(axis=1), below_rev.argmax(axis=1), in_pain.shape[1])
-    # run = number of trailing grid points in pain; the last of them lies run-1 steps back
-    months_back = months_grid[::-1]  # 0 at screening
-    months = np.where(run > 0, months_back[np.maximum(run - 1, 0)], 0.0).astype(float)
+    months = _trailing_months(in_pain, months_grid)
+    moderate_months = (
+        np.zeros_like(months) if moderate is None else _trailing_months(moderate, months_grid)
+    )
     days = months * _DAYS_PER_MONTH
     had_care = u[:, _U_CARE] < hp["conservative_care_probability"].value
     fmin = hp["conservative_care_min_fraction"].value
@@ -267,6 +280,7 @@ def _history(
     interventions = np.nan_to_num(interventions, nan=0.0)
     return {
         "clbp_duration_months": months,
+        "moderate_pain_months": moderate_months,
         "conservative_care_months": np.floor(care),
         "prior_interventions": interventions,
         "prior_surgery": surgery.astype(float),
@@ -319,6 +333,7 @@ def _screen_block(protocol: Protocol, seed: int, index: np.ndarray, engine: Engi
         + pain_course(seed, pop.patient_index, back, ps)
     )
     in_pain = ~before_start & (drive > 0)
+    moderate = in_pain & (drive >= hp["moderate_pain_nrs"].value)
 
     times = measurement_times(protocol, age_days)
     m = times.shape[1]
@@ -333,7 +348,7 @@ def _screen_block(protocol: Protocol, seed: int, index: np.ndarray, engine: Engi
         variables[name] = measured.patient[name][:, 0].astype(float)
     for name in BASELINE_MEASURES:
         variables[f"baseline_{name}"] = measured.patient[name][:, 1].astype(float)
-    variables.update(_history(in_pain, grid, u, expected))
+    variables.update(_history(in_pain, grid, u, expected, moderate))
     disc = {name: measured.disc[name][:, 0].astype(float) for name in DISC_VARIABLES}
     # a failed integration is a status, not a crash: such candidates are never eligible
     variables["solver_ok"] = ok.astype(float)
