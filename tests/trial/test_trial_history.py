@@ -18,7 +18,7 @@ def test_chronic_duration_is_the_trailing_run_of_months_in_pain():
     in_pain[2, :-1] = True  # pain-free at the screening visit: not chronic now
     in_pain[3, -30:] = True  # two years monthly, then quarterly points
     u = np.full((4, 6), 0.5)
-    h = _history(in_pain, grid, u, np.full(4, 5.0))
+    h = _history(in_pain, grid, u, np.full(4, 5.0), np.zeros_like(in_pain))
     assert h["clbp_duration_months"].tolist() == [120.0, 6.0, 0.0, float(grid[-30])]
     assert grid[-30] > 24  # the run reaches into the quarterly part of the grid
     # care, interventions and opioids need a current chronic course
@@ -36,8 +36,8 @@ def test_moderate_pain_duration_is_its_own_trailing_run_and_never_exceeds_chroni
     h = _history(in_pain, grid, np.full((3, 6), 0.5), np.full(3, 5.0), moderate)
     assert h["moderate_pain_months"].tolist() == [3.0, 0.0, 0.0]
     assert h["clbp_duration_months"].tolist() == [120.0] * 3
-    # without a moderate-pain history the variable is zero (nothing is read)
-    without = _history(in_pain, grid, np.full((3, 6), 0.5), np.full(3, 5.0))
+    # no month of moderate pain: zero, whatever the months of any pain
+    without = _history(in_pain, grid, np.full((3, 6), 0.5), np.full(3, 5.0), ~in_pain)
     assert without["moderate_pain_months"].tolist() == [0.0] * 3
 
 

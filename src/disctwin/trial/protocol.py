@@ -925,11 +925,12 @@ def _medical_need(p: Protocol) -> list[Problem]:
         return []
     missing = []
     if not pain_ok:
-        missing.append(f"vas min >= {need.min_vas:g} or nrs min >= {need.min_nrs:g}")
+        missing.append(
+            " or ".join(f"{v} min >= {getattr(need, f):g}" for v, f in _PAIN_FLOOR.items())
+        )
     if not clbp_ok:
         missing.append(
-            f"clbp_duration_months (or moderate_pain_months) min >= "
-            f"{need.min_clbp_duration_months:g}"
+            " or ".join(f"{v} min >= {need.min_clbp_duration_months:g}" for v in _CHRONICITY)
         )
     problems = []
     for i, a in enumerate(p.arm):

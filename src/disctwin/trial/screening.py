@@ -252,17 +252,15 @@ def _history(
     months_grid: np.ndarray,
     u: np.ndarray,
     expected_pain: np.ndarray,
-    moderate: np.ndarray | None = None,
+    moderate: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Chronic-pain duration from whether pain was felt at ``months_grid`` (``in_pain``
     (n, K): oldest first, the last column the screening visit), the duration of pain of at
-    least moderate intensity (``moderate``, same layout; default: none) and the
-    prior-treatment variables drawn given the duration."""
+    least moderate intensity (``moderate``, same layout) and the prior-treatment variables
+    drawn given the chronic-pain duration."""
     hp = history_parameters()
     months = _trailing_months(in_pain, months_grid)
-    moderate_months = (
-        np.zeros_like(months) if moderate is None else _trailing_months(moderate, months_grid)
-    )
+    moderate_months = _trailing_months(moderate, months_grid)
     days = months * _DAYS_PER_MONTH
     had_care = u[:, _U_CARE] < hp["conservative_care_probability"].value
     fmin = hp["conservative_care_min_fraction"].value
