@@ -126,6 +126,9 @@ DISC_FITTED: tuple[FittedParameter, ...] = (
     FittedParameter("proteoglycan_turnover_rate"),
     FittedParameter("anabolic_age_timescale"),
     FittedParameter("genetic_catabolic_effect"),
+    # nutrition: how fast the endplate route closes with age (Gu-lab FE models place the onset
+    # of degeneration where the supply falls below 30-50% of reference; SCIENCE.md 2.1)
+    FittedParameter("endplate_decline_rate"),
     # annulus: adult damage rate and its spread, repair, growth-related excess
     FittedParameter("fissure_rate"),
     FittedParameter("fissure_rate", "heterogeneity", 0.25, 1.8),
