@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from disctwin.data import load_csv
 from disctwin.model.observables import (
@@ -344,7 +344,7 @@ class CalibrationSettings(BaseModel):
     optimiser_evaluations: int = Field(default=500, ge=0, le=100_000)
     disc_starts: int = Field(default=1, ge=1, le=100)
     pain_starts: int = Field(default=4, ge=1, le=100)
-    disc_walkers: int = Field(default=32, ge=4, le=1000)
+    disc_walkers: int = Field(default=36, ge=4, le=1000)
     disc_steps: int = Field(default=150, ge=2, le=100_000)
     pain_walkers: int = Field(default=14, ge=4, le=1000)
     pain_steps: int = Field(default=150, ge=2, le=100_000)
@@ -352,6 +352,20 @@ class CalibrationSettings(BaseModel):
     n_posterior: int = Field(default=200, ge=2, le=100_000)
     n_predictive: int = Field(default=40, ge=2, le=10_000)
     rtol: float = Field(default=1e-5, gt=0, le=1e-3)
+
+    @model_validator(mode="after")
+    def _enough_walkers(self) -> CalibrationSettings:
+        # emcee's stretch move needs at least twice as many walkers as fitted quantities
+        for stage, walkers, fitted in (
+            ("disc", self.disc_walkers, DISC_FITTED),
+            ("pain", self.pain_walkers, PAIN_FITTED),
+        ):
+            if walkers < 2 * len(fitted):
+                raise ValueError(
+                    f"{stage}_walkers = {walkers}: the {stage} stage fits {len(fitted)} "
+                    f"quantities, so it needs at least {2 * len(fitted)} walkers"
+                )
+        return self
 
     @classmethod
     def quick(cls, seed: int) -> CalibrationSettings:
@@ -361,7 +375,7 @@ class CalibrationSettings(BaseModel):
             n_disc_patients=60,
             n_pain_patients=60,
             optimiser_evaluations=6,
-            disc_walkers=32,
+            disc_walkers=36,
             disc_steps=3,
             pain_walkers=12,
             pain_steps=3,
