@@ -100,7 +100,7 @@ def test_presentations_are_weighted_by_the_odds_of_seeking_care():
 
 def test_reparametrised_cohort_equals_a_freshly_sampled_population():
     ps = load_parameter_set("uncalibrated")
-    values = [4e-4, 12000.0, 0.4, 1.1e-5, 1.4, 8e-5, 3.0, 2e-3, 0.6, 0.3, 0.5, 1.5, 0.7]
+    values = [4e-4, 12000.0, 0.4, 6e-5, 1.1e-5, 1.4, 8e-5, 3.0, 2e-3, 0.6, 0.3, 0.5, 1.5, 0.7]
     values += [0.7, 0.86, 0.16]  # reading thresholds: not in the ODE parameters
     assert len(values) == len(DISC_FITTED)
     cohort = _VirtualCohort(ps, DISC_FITTED, 17, np.arange(30))
@@ -269,3 +269,12 @@ def test_vast_targets_are_the_saline_arm_with_its_stated_standard_errors():
         ("vast_improvement", 30.5),
     ]
     assert all(t.se is not None and 1.0 < t.se < 5.0 for t in vast)
+
+
+def test_settings_refuse_fewer_walkers_than_the_sampler_needs():
+    from pydantic import ValidationError
+
+    need = 2 * len(DISC_FITTED)
+    assert CalibrationSettings(seed=1, disc_walkers=need).disc_walkers == need
+    with pytest.raises(ValidationError, match=f"disc_walkers = {need - 2}.*at least {need}"):
+        CalibrationSettings(seed=1, disc_walkers=need - 2)
