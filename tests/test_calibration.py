@@ -100,7 +100,7 @@ def test_presentations_are_weighted_by_the_odds_of_seeking_care():
 
 def test_reparametrised_cohort_equals_a_freshly_sampled_population():
     ps = load_parameter_set("uncalibrated")
-    values = [4e-4, 12000.0, 0.4, 6e-5, 1.1e-5, 1.4, 8e-5, 3.0, 2e-3, 0.6, 0.3, 0.5, 1.5, 0.7]
+    values = [4e-4, 12000.0, 0.4, 1.1e-5, 1.4, 8e-5, 3.0, 2e-3, 0.6, 0.3, 0.5, 1.5, 0.7]
     values += [0.7, 0.86, 0.16]  # reading thresholds: not in the ODE parameters
     assert len(values) == len(DISC_FITTED)
     cohort = _VirtualCohort(ps, DISC_FITTED, 17, np.arange(30))
@@ -161,7 +161,7 @@ TINY = dict(
     n_disc_patients=40,
     n_pain_patients=40,
     optimiser_evaluations=3,
-    disc_walkers=36,
+    disc_walkers=32,
     disc_steps=2,
     pain_walkers=12,
     pain_steps=2,

@@ -126,9 +126,6 @@ DISC_FITTED: tuple[FittedParameter, ...] = (
     FittedParameter("proteoglycan_turnover_rate"),
     FittedParameter("anabolic_age_timescale"),
     FittedParameter("genetic_catabolic_effect"),
-    # nutrition: how fast the endplate route closes with age (Gu-lab FE models place the onset
-    # of degeneration where the supply falls below 30-50% of reference; SCIENCE.md 2.1)
-    FittedParameter("endplate_decline_rate"),
     # annulus: adult damage rate and its spread, repair, growth-related excess
     FittedParameter("fissure_rate"),
     FittedParameter("fissure_rate", "heterogeneity", 0.25, 1.8),
@@ -344,7 +341,7 @@ class CalibrationSettings(BaseModel):
     optimiser_evaluations: int = Field(default=500, ge=0, le=100_000)
     disc_starts: int = Field(default=1, ge=1, le=100)
     pain_starts: int = Field(default=4, ge=1, le=100)
-    disc_walkers: int = Field(default=36, ge=4, le=1000)
+    disc_walkers: int = Field(default=32, ge=4, le=1000)
     disc_steps: int = Field(default=150, ge=2, le=100_000)
     pain_walkers: int = Field(default=14, ge=4, le=1000)
     pain_steps: int = Field(default=150, ge=2, le=100_000)
@@ -375,7 +372,7 @@ class CalibrationSettings(BaseModel):
             n_disc_patients=60,
             n_pain_patients=60,
             optimiser_evaluations=6,
-            disc_walkers=36,
+            disc_walkers=32,
             disc_steps=3,
             pain_walkers=12,
             pain_steps=3,
