@@ -13,7 +13,10 @@ from disctwin.cli import app
 from disctwin.errors import ConfigError
 from disctwin.inference.calibration import (
     DISC_FITTED,
+    OBSERVATION_FITTED,
     CalibrationSettings,
+    FittedParameter,
+    _DiscStage,
     _optimise,
     _starts,
     _VirtualCohort,
@@ -107,6 +110,32 @@ def test_reparametrised_cohort_equals_a_freshly_sampled_population():
     new = apply_fitted(ps, posterior_columns(DISC_FITTED, values, ps))
     fresh = sample_population(seed=17, parameter_set=new, patient_index=np.arange(30))
     assert np.allclose(cohort.parameters(values), fresh.parameters, rtol=1e-12, atol=0)
+
+
+def test_a_fitted_reading_reaches_the_reader():
+    """Fitted quantities outside the rate laws are the MRI reader's, found, not listed."""
+    ps = load_parameter_set("uncalibrated")
+    values = [4e-4, 12000.0, 0.4, 1.1e-5, 1.4, 8e-5, 3.0, 2e-3, 0.6, 0.3, 0.5, 1.5, 0.7]
+    values += [0.7, 0.86, 0.16]
+    assert set(_VirtualCohort(ps, DISC_FITTED, 17, np.arange(5)).readings) == set(
+        OBSERVATION_FITTED
+    )
+    # a reading that is not in OBSERVATION_FITTED still reaches measure()
+    fitted = (*DISC_FITTED, FittedParameter("pfirrmann_misclassification"))
+    settings = CalibrationSettings(seed=17, n_disc_patients=60)
+    stage = _DiscStage(ps, settings, calibration_targets(), fitted)
+    exact, misread = stage.predict([[*values, 0.0], [*values, 0.4]])
+    degeneration = np.array([t.quantity == "disc_degeneration" for t in stage.targets])
+    assert np.all(misread[degeneration] != exact[degeneration])
+    assert np.array_equal(misread[~degeneration], exact[~degeneration])
+    # a spread factor on a reading would scale nothing: refused
+    with pytest.raises(ValueError, match="bulge_threshold_heterogeneity"):
+        _VirtualCohort(
+            ps,
+            (*DISC_FITTED, FittedParameter("bulge_threshold", "heterogeneity", 0.5, 2.0)),
+            17,
+            np.arange(5),
+        )
 
 
 def test_overlay_set_and_posterior_draws(tmp_path):

@@ -146,9 +146,11 @@ DISC_FITTED: tuple[FittedParameter, ...] = (
     FittedParameter("bulge_threshold"),
 )
 #: Fitted observation-model parameters (read by :func:`measure`, not by the rate laws): the
-#: three reading thresholds above. The scan-rescan noise levels ``t2_cv`` and
-#: ``disc_height_cv`` stay at their sourced 5%, and the Pfirrmann, protrusion and fissure
-#: readings at their sourced definitions.
+#: three reading thresholds above. The disc stage finds them itself (the fitted quantities
+#: that are not in the model's parameter layout), so a reading added to :data:`DISC_FITTED`
+#: reaches the reader; this list documents them and a test keeps it in step. The
+#: scan-rescan noise levels ``t2_cv`` and ``disc_height_cv`` stay at their sourced 5%, and
+#: the Pfirrmann, protrusion and fissure readings at their sourced definitions.
 OBSERVATION_FITTED: tuple[str, ...] = (
     "signal_loss_threshold",
     "height_loss_threshold",
@@ -477,6 +479,15 @@ class _VirtualCohort:
         self.layout, self.base = pop.layout, pop.parameters
         self.model = compiled_model(pop.layout)
         self.slots = {}
+        # fitted quantities the rate laws never see are the reader's (read by measure);
+        # a spread factor on one of them would have nothing to scale
+        self.readings = tuple(fp.name for fp in self.fitted if fp.name not in pop.layout.offsets)
+        for fp in self.fitted:
+            if fp.kind != "value" and fp.name in self.readings:
+                raise ValueError(
+                    f"{fp.label}: {fp.name} is read by the MRI reader, not varied between "
+                    "patients, so its heterogeneity cannot be fitted"
+                )
         for name in names:
             if name not in pop.layout.offsets:
                 continue
@@ -524,9 +535,16 @@ class _VirtualCohort:
 class _DiscStage:
     """Brinjikji prevalences and their binomial log-likelihood."""
 
-    def __init__(self, ps: ParameterSet, settings: CalibrationSettings, targets: list[Target]):
+    def __init__(
+        self,
+        ps: ParameterSet,
+        settings: CalibrationSettings,
+        targets: list[Target],
+        fitted: Sequence[FittedParameter] = DISC_FITTED,
+    ):
         n = settings.n_disc_patients
-        self.cohort = _VirtualCohort(ps, DISC_FITTED, settings.seed, np.arange(n))
+        self.fitted = tuple(fitted)
+        self.cohort = _VirtualCohort(ps, self.fitted, settings.seed, np.arange(n))
         self.ps, self.n, self.rtol = ps, n, settings.rtol
         self.targets = [t for t in targets if t.kind == "prevalence"]
         self.obs = np.array([t.observed / 100 for t in self.targets])
@@ -544,8 +562,8 @@ class _DiscStage:
             ps = self.ps.replace(
                 **{
                     fp.name: float(v)
-                    for fp, v in zip(DISC_FITTED, values, strict=True)
-                    if fp.name in OBSERVATION_FITTED
+                    for fp, v in zip(self.fitted, values, strict=True)
+                    if fp.name in self.cohort.readings
                 }
             )
             found = person_findings(
