@@ -101,10 +101,15 @@ def test_presentations_are_weighted_by_the_odds_of_seeking_care():
     assert se > 0
 
 
+#: A disc-stage parameter vector in DISC_FITTED order; the last three are reading thresholds
+#: (not in the ODE parameters).
+DISC_VALUES = [4e-4, 12000.0, 0.4, 1.1e-5, 1.4, 8e-5, 3.0, 2e-3, 0.6, 0.3, 0.5, 1.5, 0.7]
+DISC_VALUES += [0.7, 0.86, 0.16]
+
+
 def test_reparametrised_cohort_equals_a_freshly_sampled_population():
     ps = load_parameter_set("uncalibrated")
-    values = [4e-4, 12000.0, 0.4, 1.1e-5, 1.4, 8e-5, 3.0, 2e-3, 0.6, 0.3, 0.5, 1.5, 0.7]
-    values += [0.7, 0.86, 0.16]  # reading thresholds: not in the ODE parameters
+    values = DISC_VALUES
     assert len(values) == len(DISC_FITTED)
     cohort = _VirtualCohort(ps, DISC_FITTED, 17, np.arange(30))
     new = apply_fitted(ps, posterior_columns(DISC_FITTED, values, ps))
@@ -115,8 +120,7 @@ def test_reparametrised_cohort_equals_a_freshly_sampled_population():
 def test_a_fitted_reading_reaches_the_reader():
     """Fitted quantities outside the rate laws are the MRI reader's, found, not listed."""
     ps = load_parameter_set("uncalibrated")
-    values = [4e-4, 12000.0, 0.4, 1.1e-5, 1.4, 8e-5, 3.0, 2e-3, 0.6, 0.3, 0.5, 1.5, 0.7]
-    values += [0.7, 0.86, 0.16]
+    values = DISC_VALUES
     assert set(_VirtualCohort(ps, DISC_FITTED, 17, np.arange(5)).readings) == set(
         OBSERVATION_FITTED
     )

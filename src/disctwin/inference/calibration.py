@@ -488,9 +488,7 @@ class _VirtualCohort:
                     f"{fp.label}: {fp.name} is read by the MRI reader, not varied between "
                     "patients, so its heterogeneity cannot be fitted"
                 )
-        for name in names:
-            if name not in pop.layout.offsets:
-                continue
+        for name in names.difference(self.readings):
             off, width = pop.layout.offsets[name], pop.layout.widths[name]
             v0 = np.asarray(ps[name].values, dtype=float)
             cols = self.base[:, off : off + width]
