@@ -97,3 +97,38 @@ def test_most_degenerate_people_have_no_chronic_pain_but_pain_is_commoner_with_d
         at = ages == age
         assert pain[at & deg].mean() < 0.5, age
         assert _z_two_proportions(pain[at & deg], pain[at & ~deg]) > 3, age
+
+
+def test_synthesis_falls_with_age_as_a_weibull_curve_that_nests_the_exponential():
+    """Matrix synthesis per cell (states held fixed) is 1 at the reference age; shape 1 is
+    the exponential fall from age 10; with a larger shape the fall steepens with age."""
+    import sympy as sp
+
+    from disctwin.model import build_model
+    from disctwin.params import load_parameter_set
+
+    model = build_model()
+    q = next(q for q in model.disc_assignments if q.name == "matrix_synthesis")
+    ps = load_parameter_set("uncalibrated")
+    names = {spec.name for spec in ps.specs}
+    expr = model.expand_disc(q.expr)
+    states = {s: 1.0 for s in model.disc_states}
+    fixed = {
+        sp.Symbol(n, real=True): float(np.ravel(ps[n].values)[0]) if n in names else 0.0
+        for n in map(str, expr.free_symbols)
+        if n not in ("t", "anabolic_age_shape") and sp.Symbol(n, real=True) not in states
+    }
+    shape = sp.Symbol("anabolic_age_shape", real=True)
+    f = sp.lambdify((model.t, shape), expr.subs(states).subs(fixed), "numpy")
+    ref, tau, floor = (
+        ps[n].value for n in ("anabolic_reference_age", "anabolic_age_timescale", "anabolic_floor")
+    )
+    t = np.linspace(ref, 80 * 365.25, 50)
+    exponential = floor + (1 - floor) * np.exp(-(t - ref) / tau)
+    np.testing.assert_allclose(f(t, 1.0) / f(ref, 1.0), exponential, rtol=1e-12)
+    steep = f(t, 2.5) / f(ref, 2.5)
+    assert steep[0] == pytest.approx(1.0) and np.all(np.diff(steep) < 0)
+    # the fall's hazard, -d/dt log(factor - floor), is constant for shape 1 and grows with age
+    hazard = {k: -np.diff(np.log(f(t, k) / f(ref, k) - floor)) for k in (1.0, 2.5)}
+    np.testing.assert_allclose(hazard[1.0], hazard[1.0][0], rtol=1e-9)
+    assert np.all(np.diff(hazard[2.5]) > 0)

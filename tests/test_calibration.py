@@ -103,8 +103,8 @@ def test_presentations_are_weighted_by_the_odds_of_seeking_care():
 
 #: A disc-stage parameter vector in DISC_FITTED order; the last three are reading thresholds
 #: (not in the ODE parameters).
-DISC_VALUES = [4e-4, 12000.0, 0.4, 1.1e-5, 1.4, 8e-5, 3.0, 2e-3, 0.6, 0.3, 0.5, 1.5, 0.7]
-DISC_VALUES += [0.7, 0.86, 0.16]
+DISC_VALUES = [4e-4, 12000.0, 1.0, 0.4, 1.1e-5, 1.4, 8e-5, 3.0, 2e-3, 3.0, 0.6, 0.3, 0.5]
+DISC_VALUES += [1.5, 0.7, 0.7, 0.86, 0.16]
 
 
 def test_reparametrised_cohort_equals_a_freshly_sampled_population():
@@ -194,7 +194,7 @@ TINY = dict(
     n_disc_patients=40,
     n_pain_patients=40,
     optimiser_evaluations=3,
-    disc_walkers=32,
+    disc_walkers=36,
     disc_steps=2,
     pain_walkers=12,
     pain_steps=2,
@@ -241,8 +241,12 @@ def test_bad_cli_input_is_one_message():
 
 @pytest.fixture(scope="module")
 def fresh_predictions():
-    """Both packaged sets on fresh virtual cohorts (not the calibration's own patients)."""
-    sizes = dict(seed=90210, n_disc_patients=2000, n_pain_patients=1000)
+    """Both packaged sets on fresh virtual cohorts (not the calibration's own patients).
+
+    4,000 patients followed weekly, so that the Costa 2009 cohort (people still in pain
+    after 3 months) is a few hundred, not a few dozen, and its simulation error (about 2
+    percentage points) is small beside the 5-point bar."""
+    sizes = dict(seed=90210, n_disc_patients=2000, n_pain_patients=4000)
     out = {}
     for name in ("calibrated", "uncalibrated"):
         targets, values = predict_targets(load_parameter_set(name), **sizes)
@@ -260,23 +264,45 @@ def test_calibrated_default_is_much_closer_to_the_data_than_the_priors(fresh_pre
     assert np.mean(np.abs(cal - observed) <= 5) >= 0.4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="29/32 within 5 at the posterior median (the report's predictive medians: 30/32): "
-    "height loss at 20 y 18.4 vs 24, signal loss at 50 y 66.9 vs 73, VAST improvement 24.2 "
-    "vs 30.5 (Costa 2012 and Costa 2009 within 5 at every time; "
-    "docs/calibration/report.md)",
-)
-def test_calibrated_default_reproduces_every_published_point(fresh_predictions):
-    """The issue's bar: every Brinjikji point within 5 percentage points, Costa 2012 within
-    5 points (0-100), Costa 2009 within 5 percentage points."""
+def _misses(fresh_predictions, sources):
     targets, values = fresh_predictions["calibrated"]
-    misses = [
+    return [
         (t.label, t.observed, round(float(v), 1))
         for t, v in zip(targets, values, strict=True)
-        if not abs(v - t.observed) <= 5.0
+        if t.source.startswith(sources) and not abs(v - t.observed) <= 5.0
     ]
-    assert not misses, misses
+
+
+def test_calibrated_default_reproduces_every_brinjikji_point(fresh_predictions):
+    """The issue's bar for the MRI findings, on fresh virtual cohorts: every Brinjikji point
+    (six findings at 20, 30, 40 and 50 years) within 5 percentage points."""
+    targets, _ = fresh_predictions["calibrated"]
+    assert sum(t.source.startswith("Brinjikji") for t in targets) == 24
+    assert not _misses(fresh_predictions, ("Brinjikji",))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Costa 2009 pain-free at 12 months: 47.1 vs 42 on these fresh cohorts at the "
+    "posterior median (the fit report's posterior predictive median: 46.9, within 5; other "
+    "fresh cohorts give 45.6-46.5); Costa 2012 within 5 at every time",
+)
+def test_calibrated_default_reproduces_every_costa_point(fresh_predictions):
+    """The issue's bar for the pain course, on fresh virtual cohorts: Costa 2012 within 5
+    points (0-100), Costa 2009 within 5 percentage points."""
+    targets, _ = fresh_predictions["calibrated"]
+    assert sum(t.source.startswith("Costa") for t in targets) == 4 + 2
+    assert not _misses(fresh_predictions, ("Costa",))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="VAST saline improvement at 12 months: 24.7 vs 30.5 on these fresh cohorts "
+    "(fit report: 25.2; docs/calibration/report.md)",
+)
+def test_calibrated_default_reproduces_the_vast_saline_arm(fresh_predictions):
+    """Beyond the issue's bar: the VAST saline arm (baseline and 12-month improvement)."""
+    assert not _misses(fresh_predictions, ("VAST",))
 
 
 def test_vast_cohort_enrols_after_six_months_of_pain_within_the_trial_thresholds():

@@ -22,9 +22,10 @@ fitted).
 
 Method (modular Bayesian inference with a "cut", Plummer 2015, Stat Comput 25:37):
 
-1. disc stage: 16 parameters (:data:`DISC_FITTED`: matrix ageing, the genetic share of its
-   between-person spread, annular damage in adults and during growth with
-   its between-person spread, what collapses disc height, the constitutional spread of
+1. disc stage: 18 parameters (:data:`DISC_FITTED`: matrix ageing and the shape of its
+   course, the genetic share of its between-person spread, annular damage in adults and
+   during growth with its between-person spread, herniation and how much it inflames the
+   disc, what collapses disc height, the constitutional spread of
    disc height and T2 an MRI reader sees, and where the reader calls signal loss, height
    loss and a bulge: :data:`OBSERVATION_FITTED`) get a binomial likelihood from
    Brinjikji; uniform priors on each parameter's plausible range (log-uniform when it spans
@@ -125,6 +126,7 @@ DISC_FITTED: tuple[FittedParameter, ...] = (
     # matrix ageing and its between-person spread (heritability: Sambrook 1999)
     FittedParameter("proteoglycan_turnover_rate"),
     FittedParameter("anabolic_age_timescale"),
+    FittedParameter("anabolic_age_shape"),
     FittedParameter("genetic_catabolic_effect"),
     # annulus: adult damage rate and its spread, repair, growth-related excess
     FittedParameter("fissure_rate"),
@@ -132,6 +134,8 @@ DISC_FITTED: tuple[FittedParameter, ...] = (
     FittedParameter("fissure_repair_rate"),
     FittedParameter("adolescent_fissure_excess"),
     FittedParameter("herniation_rate"),
+    # how much a herniation inflames its disc (immune exposure of the NP)
+    FittedParameter("inflammation_per_herniation"),
     # disc height: what collapses it, and how annular laxity shows as a bulge
     FittedParameter("height_floor"),
     FittedParameter("height_fissure_loss"),
@@ -340,10 +344,10 @@ class CalibrationSettings(BaseModel):
     seed: int = Field(ge=0, le=2**63 - 1)
     n_disc_patients: int = Field(default=1000, ge=20, le=100_000)
     n_pain_patients: int = Field(default=1600, ge=20, le=100_000)
-    optimiser_evaluations: int = Field(default=500, ge=0, le=100_000)
+    optimiser_evaluations: int = Field(default=800, ge=0, le=100_000)
     disc_starts: int = Field(default=1, ge=1, le=100)
     pain_starts: int = Field(default=4, ge=1, le=100)
-    disc_walkers: int = Field(default=32, ge=4, le=1000)
+    disc_walkers: int = Field(default=36, ge=4, le=1000)
     disc_steps: int = Field(default=150, ge=2, le=100_000)
     pain_walkers: int = Field(default=14, ge=4, le=1000)
     pain_steps: int = Field(default=150, ge=2, le=100_000)
@@ -374,7 +378,7 @@ class CalibrationSettings(BaseModel):
             n_disc_patients=60,
             n_pain_patients=60,
             optimiser_evaluations=6,
-            disc_walkers=32,
+            disc_walkers=36,
             disc_steps=3,
             pain_walkers=12,
             pain_steps=3,

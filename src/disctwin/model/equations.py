@@ -141,7 +141,9 @@ def build_model() -> SymbolicModel:
     * mTORC1 rises with glucose and inflammation (and RAPTOR expression); autophagy is
       activated by inflammation and suppressed by mTORC1.
     * matrix: proteoglycan and collagen II are made by viable cells (anabolic drive falling
-      with age, inflammation and low glucose) and degraded by ADAMTS/MMP activity (from
+      with age, as a Weibull survival curve from birth rescaled to 1 at age 10:
+      :math:`a + (1-a)\,e^{(t_{ref}/\tau)^k - (t/\tau)^k}`, and with inflammation and low
+      glucose) and degraded by ADAMTS/MMP activity (from
       viable and, more, senescent cells, raised by inflammation, inhibited by TIMPs).
     * hydration follows proteoglycan (saturating); disc height relaxes to an equilibrium set
       by hydration and annular damage (so signal loss precedes height loss).
@@ -301,8 +303,12 @@ def build_model() -> SymbolicModel:
         P.apoptosis_rate * (1 + P.inflammation_apoptosis_gain * inflammation) * autophagy_stress
         + P.nutrient_death_rate * nutrient_stress,
     )
+    # synthesis per cell falls with age as a Weibull survival curve from birth (shape 1 is
+    # an exponential fall from age 10; a larger shape makes the fall steepen in midlife),
+    # rescaled to 1 at the reference age; written from birth so that it stays smooth there
     age_factor = P.anabolic_floor + (1 - P.anabolic_floor) * sp.exp(
-        -(t - P.anabolic_reference_age) / P.anabolic_age_timescale
+        (P.anabolic_reference_age / P.anabolic_age_timescale) ** P.anabolic_age_shape
+        - (t / P.anabolic_age_timescale) ** P.anabolic_age_shape
     )
     synthesis_raw = (
         P.anabolic_capacity
