@@ -47,10 +47,16 @@ __all__ = [
     "endpoint_values",
     "exact_response_rate",
     "favourable",
+    "visit_column",
 ]
 
 #: Column of the baseline measurement in per-visit arrays (0 is screening).
 BASELINE = 1
+
+
+def visit_column(protocol: Protocol, visit: str) -> int:
+    """The schedule column of a named visit (columns: screening, baseline, then the visits)."""
+    return 2 + [v.name for v in protocol.visit].index(visit)
 
 
 @dataclass(frozen=True)
@@ -232,15 +238,11 @@ def endpoint_values(
     """
     n = fu.vas.shape[0]
     due_day = np.full(n, np.inf) if due_day is None else np.asarray(due_day, dtype=float)
-    names = [vv.name for vv in protocol.visit]
-
-    def col_of(visit: str) -> int:
-        return 2 + names.index(visit)
 
     e = endpoint
     base = fu.measure(e.measure)[:, BASELINE]
     if e.kind in ("change", "percent_change"):
-        col = col_of(e.visit)
+        col = visit_column(protocol, e.visit)
         y = fu.measure(e.measure)
         change = y[:, col] - base
         if e.kind == "percent_change":
@@ -249,12 +251,12 @@ def endpoint_values(
         available = fu.attended[:, col] & (fu.visit_days[col] <= due_day) & np.isfinite(change)
         return EndpointValues(np.where(available, change, np.nan), base, None, available)
     if e.kind == "responder":
-        col = col_of(e.visit)
+        col = visit_column(protocol, e.visit)
         due = fu.visit_days[col] <= due_day
         return EndpointValues(_responder(e, fu, col, due), base, None, due)
     if e.kind == "composite":
         comps = [protocol.endpoint_named(c) for c in e.components]
-        cols = [col_of(c.visit) for c in comps]
+        cols = [visit_column(protocol, c.visit) for c in comps]
         due = fu.visit_days[max(cols)] <= due_day
         ok = np.ones(n, dtype=bool)
         for c, col in zip(comps, cols, strict=True):

@@ -27,7 +27,7 @@ import numpy as np
 
 from disctwin.engine import Engine
 from disctwin.errors import ConfigError, Problem
-from disctwin.trial.endpoints import BASELINE
+from disctwin.trial.endpoints import BASELINE, visit_column
 from disctwin.trial.screening import measure_at, subset_population
 from disctwin.trial.simulate import TrialResult, _index_levels
 
@@ -93,7 +93,7 @@ def response_parts(
     kwargs = {"engine": engine, "index_levels": levels}
     expecting = simulate_twins(pop, regimen, start, times, blinded=protocol.study.blinded, **kwargs)
     plain = simulate_twins(pop, regimen, start, times, **kwargs)
-    col = 2 + visits.index(visit)
+    col = visit_column(protocol, visit)
     # the trial's baseline is the report screening read at the baseline visit (every world)
     baseline = scr.variables[f"baseline_{measure}"][rows]
 
