@@ -18,8 +18,9 @@ import time
 
 import numpy as np
 
-from disctwin.engine import compiled_model, initial_state
+from disctwin.engine import compiled_model
 from disctwin.engine.reference import reference_model
+from disctwin.model import initial_state
 from disctwin.population import sample_population
 from disctwin.units import DAYS_PER_YEAR
 

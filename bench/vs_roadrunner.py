@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from disctwin.engine import compiled_model, initial_state
+from disctwin.engine import compiled_model
 from disctwin.io.sbml import build_document, sbml_id
-from disctwin.model import DISC_STATES, N_LEVELS, PATIENT_STATES
+from disctwin.model import DISC_STATES, N_LEVELS, PATIENT_STATES, initial_state
 from disctwin.params import load_parameter_set
 from disctwin.population import default_parameter_vector, sample_population
 from disctwin.units import DAYS_PER_YEAR

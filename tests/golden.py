@@ -53,8 +53,9 @@ def _digest(*arrays: np.ndarray) -> str:
 
 def compute() -> dict[str, dict]:
     """Digest and per-state means of every case (the current code's numbers)."""
+    from disctwin.engine import simulate_twins
     from disctwin.population import sample_population
-    from disctwin.therapies import load_regimen, simulate_twins
+    from disctwin.therapies import load_regimen
     from disctwin.units import DAYS_PER_YEAR
 
     pop = sample_population(N_PATIENTS, seed=SEED)
@@ -62,7 +63,8 @@ def compute() -> dict[str, dict]:
     out: dict[str, dict] = {}
     for name, path in CASES.items():
         if path is None:
-            from disctwin.engine import Engine, PopulationSpec
+            from disctwin.engine import Engine
+            from disctwin.population import PopulationSpec
 
             spec = PopulationSpec(n_patients=N_PATIENTS, seed=SEED)
             (chunk,) = Engine(chunk_size=N_PATIENTS).run(spec, OUTPUT_AGES_YEARS)

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from disctwin.cli import app
-from disctwin.engine import Engine, PopulationSpec
+from disctwin.engine import Engine
 from disctwin.errors import ConfigError
 from disctwin.io import run_simulation
+from disctwin.population import PopulationSpec
 
 runner = CliRunner()
 

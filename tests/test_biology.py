@@ -10,9 +10,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from disctwin.engine import Engine, PopulationSpec
+from disctwin.engine import Engine
 from disctwin.io import run_simulation
 from disctwin.model.observables import FINDINGS
+from disctwin.population import PopulationSpec
 
 N = 20_000
 AGES = [20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0]

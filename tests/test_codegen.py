@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from disctwin.engine import compiled_model, initial_state
+from disctwin.engine import compiled_model
 from disctwin.engine.reference import reference_model
+from disctwin.model import initial_state
 from disctwin.population import sample_population
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from disctwin.engine import compiled_model, initial_state
+from disctwin.engine import compiled_model
 from disctwin.engine.reference import reference_model
+from disctwin.model import initial_state
 from disctwin.model.observables import true_observables
 from disctwin.population import sample_population
 from disctwin.units import DAYS_PER_YEAR

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from disctwin.engine import EventTable, compiled_model, initial_state
+from disctwin.engine import EventTable, compiled_model
 from disctwin.errors import ConfigError
-from disctwin.model import state_index
+from disctwin.model import initial_state, state_index
 from disctwin.population import sample_population
 from disctwin.units import DAYS_PER_YEAR
 

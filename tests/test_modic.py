@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from disctwin.engine.engine import START_AGE_YEARS, compiled_model, initial_state
+from disctwin.engine import compiled_model
+from disctwin.model import START_AGE_YEARS, initial_state
 from disctwin.model.observables import measure, true_observables
 from disctwin.population import sample_population
 from disctwin.units import DAYS_PER_YEAR

@@ -9,9 +9,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from disctwin.engine import Engine, PopulationSpec
+from disctwin.engine import Engine
 from disctwin.errors import ConfigError
 from disctwin.io import run_simulation
+from disctwin.population import PopulationSpec
 
 SPEC = PopulationSpec(n_patients=23, seed=99)
 AGES = [20.0, 45.0, 70.0]

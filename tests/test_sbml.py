@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from disctwin.engine import compiled_model, initial_state
+from disctwin.engine import compiled_model
 from disctwin.io.sbml import build_document, consistency_errors, export_sbml, sbml_id
-from disctwin.model import DISC_STATES, N_LEVELS, PATIENT_STATES
+from disctwin.model import DISC_STATES, N_LEVELS, PATIENT_STATES, initial_state
 from disctwin.params import load_parameter_set
 from disctwin.population import default_parameter_vector, sample_population
 from disctwin.units import DAYS_PER_YEAR
@@ -108,7 +108,8 @@ def test_default_vector_is_the_parameter_set_at_reference_covariates():
     ],
 )
 def test_roadrunner_reproduces_treated_patients_with_doses_as_sbml_events(tmp_path, regimen):
-    from disctwin.therapies import load_regimen, simulate_twins
+    from disctwin.engine import simulate_twins
+    from disctwin.therapies import load_regimen
 
     loaded = load_regimen(regimen)
     age = 45.0

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from disctwin.engine import simulate_twins
 from disctwin.population import sample_population
-from disctwin.therapies import parse_regimen, simulate_twins
+from disctwin.therapies import parse_regimen
 from disctwin.units import DAYS_PER_YEAR
 
 

@@ -9,10 +9,11 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
+from disctwin.engine import simulate_twins
 from disctwin.model import state_index
 from disctwin.params import load_parameter_set
 from disctwin.population import sample_population
-from disctwin.therapies import THERAPIES, DoseContext, simulate_twins
+from disctwin.therapies import THERAPIES, DoseContext
 from disctwin.therapies.cell_therapy import implanted_units
 from disctwin.units import DAYS_PER_YEAR
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from disctwin.engine import simulate_twins
 from disctwin.population import sample_population
-from disctwin.therapies import simulate_twins
 from disctwin.units import DAYS_PER_YEAR
 
 AGE = 55.0

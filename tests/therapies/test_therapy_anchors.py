@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from disctwin.engine import compiled_model, initial_state
-from disctwin.model import DISC_STATES, N_LEVELS, state_index
+from disctwin.engine import compiled_model
+from disctwin.model import DISC_STATES, N_LEVELS, initial_state, state_index
 from disctwin.model.observables import true_observables
 from disctwin.params import load_parameter_set
 from disctwin.population import sample_population

@@ -9,9 +9,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from disctwin.engine import compiled_model, initial_state
-from disctwin.engine.engine import EVENT_KINDS, STATE_EVENT_KINDS
-from disctwin.model import DISC_STATES, PATIENT_STATES, build_model
+from disctwin.engine import (
+    EVENT_KINDS,
+    STATE_EVENT_KINDS,
+    compiled_model,
+    dose_events,
+    simulate_twins,
+)
+from disctwin.model import DISC_STATES, PATIENT_STATES, build_model, initial_state
 from disctwin.params import load_parameter_set
 from disctwin.population import sample_population
 from disctwin.therapies import (
@@ -21,9 +26,7 @@ from disctwin.therapies import (
     dump_regimen,
     load_regimen,
     parse_regimen,
-    simulate_twins,
 )
-from disctwin.therapies.simulate import dose_events
 from disctwin.units import DAYS_PER_YEAR
 
 EXAMPLES = {

@@ -10,9 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from disctwin.cli import app
-from disctwin.engine import Engine, PopulationSpec
+from disctwin.engine import Engine
 from disctwin.errors import ConfigError
 from disctwin.io.treatment import run_treatment
+from disctwin.population import PopulationSpec
 from disctwin.therapies import load_regimen
 
 REGIMEN = "examples/regimens/intrathecal_scaav8_pomc.toml"

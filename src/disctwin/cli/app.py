@@ -121,9 +121,10 @@ def simulate(
     twins (same random streams) are recorded at the --follow-up days; the mean difference of
     every observable is printed and written to differences.csv.
     """
-    from disctwin.engine import Engine, PopulationSpec
-    from disctwin.engine.engine import validate_ages
+    from disctwin.engine import Engine
     from disctwin.io.simulation import run_simulation
+    from disctwin.model import validate_ages
+    from disctwin.population import PopulationSpec
 
     if regimen is not None:
         from disctwin.therapies import load_regimen

@@ -733,6 +733,47 @@ def solve_population(
         n_steps[ip] = na
 
 
+@nb.njit(cache=True, parallel=True)
+def parameters_at_outputs(P, T_out, EV_t, EV_kind, EV_index, EV_value, n_events, P_out):
+    """The parameters in force at each output time, as the integration sees them.
+
+    Walks each patient's outputs in order and applies its events with
+    :func:`_apply_events`, the function :func:`solve_patient` uses, so an event at time t
+    acts before the output at t, events at or before the start act at the start and events
+    after the last output never act, exactly as in the integration (state events change a
+    scratch state only).
+
+    Args:
+        P: (n_patients, n_params_ext) parameters at the start (not modified).
+        T_out: (n_patients, n_out) output times, ascending per patient.
+        EV_t, EV_kind, EV_index, EV_value, n_events: the event tables of
+            :func:`solve_population`.
+        P_out: (n_patients, n_out, n_record) output: the first ``n_record`` parameters at
+            each output.
+    """
+    n_pat = P.shape[0]
+    n_out = T_out.shape[1]
+    n_record = P_out.shape[2]
+    for ip in nb.prange(n_pat):
+        p = P[ip].copy()
+        y = np.zeros(N_STATES)
+        ne = min(max(n_events[ip], 0), EV_t.shape[1])
+        i_e = 0
+        for k in range(n_out):
+            i_e = _apply_events(
+                T_out[ip, k],
+                i_e,
+                EV_t[ip, :ne],
+                EV_kind[ip, :ne],
+                EV_index[ip, :ne],
+                EV_value[ip, :ne],
+                y,
+                p,
+            )
+            for j in range(n_record):
+                P_out[ip, k, j] = p[j]
+
+
 @nb.njit(cache=True, error_model="numpy")
 def solve_fixed_steps(t0, y0, p, t_end, n_steps, embedded, y_end, vecs, mats, ipiv):
     """Testing aid: ``n_steps`` equal Rodas4P steps from t0 to t_end, no error control.

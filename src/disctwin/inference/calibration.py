@@ -72,7 +72,6 @@ from disctwin.model.observables import (
     pain_course_normals,
     pain_reports,
     person_findings,
-    true_observables,
 )
 from disctwin.model.states import N_LEVELS
 from disctwin.params import ParameterSet, ParameterSpec, load_parameter_set
@@ -464,7 +463,6 @@ class _VirtualCohort:
     """
 
     def __init__(self, ps: ParameterSet, fitted, seed: int, index: np.ndarray):
-        from disctwin.engine import compiled_model
         from disctwin.population import sample_population
 
         names = {fp.name for fp in fitted}
@@ -481,7 +479,7 @@ class _VirtualCohort:
         pop = sample_population(seed=seed, parameter_set=wide, patient_index=index)
         self.ps, self.fitted, self.seed, self.index = ps, tuple(fitted), seed, pop.patient_index
         self.layout, self.base = pop.layout, pop.parameters
-        self.model = compiled_model(pop.layout)
+        self.population = pop
         self.slots = {}
         # fitted quantities the rate laws never see are the reader's (read by measure);
         # a spread factor on one of them would have nothing to scale
@@ -516,22 +514,18 @@ class _VirtualCohort:
         return P
 
     def solve(self, values_list: Sequence[Sequence[float]], ages_years, rtol: float):
-        from disctwin.engine import initial_state
-        from disctwin.engine.engine import START_AGE_YEARS
+        from disctwin.engine import Engine, simulate
 
         P = np.vstack([self.parameters(v) for v in values_list])
+        cohorts = self.population.take(np.tile(np.arange(len(self.index)), len(values_list)))
         t_out = np.asarray(ages_years, dtype=float) * DAYS_PER_YEAR
-        states, status, _ = self.model.solve(
-            START_AGE_YEARS * DAYS_PER_YEAR,
-            initial_state(),
-            P,
-            t_out,
-            rtol=rtol,
-            atol=1e-10,
-            max_steps=100_000,
+        run = simulate(
+            cohorts.with_parameters(P),
+            ages_days=t_out,
+            engine=Engine(rtol=rtol, atol=1e-10, max_steps=100_000, chunk_size=len(P)),
         )
-        disc, patient = true_observables(states, P, self.layout, t_out)
-        return disc, patient, status == 0
+        disc, patient = run.true_observables()
+        return disc, patient, run.status == 0
 
 
 class _DiscStage:

@@ -174,9 +174,8 @@ def model_outputs(
 ) -> Callable[[np.ndarray], np.ndarray]:
     """A function mapping parameter samples (n_samples, n_parameters) to outputs
     (n_samples, n_outputs), each sample run on the same ``n_patients`` virtual patients."""
-    from disctwin.engine import Engine, compiled_model, initial_state
-    from disctwin.engine.engine import START_AGE_YEARS
-    from disctwin.model.observables import measure, person_findings, true_observables
+    from disctwin.engine import Engine, simulate
+    from disctwin.model.observables import measure, person_findings
     from disctwin.population import sample_population
     from disctwin.units import DAYS_PER_YEAR
 
@@ -186,7 +185,6 @@ def model_outputs(
     base = sample_population(n_patients, seed=seed, parameter_set=ps)
     ages = np.array(sorted({a for _, a in parsed}))
     t_out = ages * DAYS_PER_YEAR
-    model = compiled_model(base.layout)
     columns = [
         (base.layout.offsets[p.name], base.layout.widths[p.name], ps[p.name].value)
         for p in parameters
@@ -203,16 +201,10 @@ def model_outputs(
                 rows = slice(s * n_patients, (s + 1) * n_patients)
                 for (off, width, default), value in zip(columns, row, strict=True):
                     P[rows, off : off + width] *= value / default
-            states, status, _ = model.solve(
-                START_AGE_YEARS * DAYS_PER_YEAR,
-                initial_state(),
-                P,
-                t_out,
-                rtol=engine.rtol,
-                atol=engine.atol,
-                max_steps=engine.max_steps,
-            )
-            disc, patient = true_observables(states, P, base.layout, t_out)
+            cohorts = base.take(np.tile(np.arange(n_patients), len(block)))
+            run = simulate(cohorts.with_parameters(P), ages_days=t_out, engine=engine)
+            status = run.status
+            disc, patient = run.true_observables()
             index = np.tile(base.patient_index, len(block))
             measured = measure(disc, patient, ps, seed, index)
             findings = person_findings(measured)

@@ -355,7 +355,7 @@ def export_sbml(
     """
     import libsbml
 
-    from disctwin.engine import PopulationSpec
+    from disctwin.population import PopulationSpec
 
     if patient_index is not None and patient_index < 0:
         raise ConfigError(Problem("patient_index", patient_index, "a non-negative integer"))
@@ -375,7 +375,7 @@ def export_sbml(
         name = f"DiscTwin virtual patient {patient_index} of study seed {seed}"
     events = None
     if regimen is not None and regimen.doses:
-        from disctwin.therapies.simulate import dose_events
+        from disctwin.engine import dose_events
 
         rows, _ = dose_events(pop, regimen, np.array([treatment_age_years * 365.25]))
         events = dose_event_hook([r[1:] for r in rows], pop.layout)

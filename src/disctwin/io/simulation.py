@@ -29,11 +29,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from disctwin.engine.engine import STATUS_NAMES, ChunkResult, Engine, PopulationSpec, validate_ages
+from disctwin.engine import STATUS_NAMES, Engine, Trajectories
 from disctwin.errors import ConfigError, Problem
 from disctwin.io.provenance import canonical_json, provenance, run_environment
-from disctwin.model import LEVELS, N_LEVELS, state_index
+from disctwin.model import LEVELS, N_LEVELS, state_index, validate_ages
 from disctwin.model.observables import FINDINGS, measure, person_findings, true_observables
+from disctwin.population import PopulationSpec
 
 __all__ = ["PART_PATIENTS", "SimulationRun", "prevalence_by_age", "run_simulation"]
 
@@ -68,7 +69,7 @@ def _masked(values: np.ndarray, failed: np.ndarray) -> pa.Array:
     return pa.array(values, mask=failed if failed.any() else None)
 
 
-def chunk_tables(result: ChunkResult, seed: int) -> tuple[pa.Table, pa.Table]:
+def chunk_tables(result: Trajectories, seed: int) -> tuple[pa.Table, pa.Table]:
     """Disc and patient tables of one chunk (true and measured observables)."""
     pop = result.population
     n, m = len(pop), len(result.ages_days)

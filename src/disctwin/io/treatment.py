@@ -27,13 +27,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from disctwin.engine.engine import STATUS_NAMES, Engine, PopulationSpec
+from disctwin.engine import STATUS_NAMES, Engine, simulate_twins
 from disctwin.errors import ConfigError, Problem
 from disctwin.io.provenance import canonical_json, provenance, run_environment
 from disctwin.io.simulation import PART_PATIENTS, _write_atomic
 from disctwin.model import LEVELS, N_LEVELS
 from disctwin.model.observables import measure
-from disctwin.therapies import Regimen, simulate_twins
+from disctwin.population import PopulationSpec
+from disctwin.therapies import Regimen
 from disctwin.units import DAYS_PER_YEAR
 
 __all__ = ["TreatmentRun", "run_treatment"]

@@ -1,5 +1,11 @@
 """Disc and pain biology: states, symbolic rate laws, observables."""
 
+from disctwin.model.conventions import (
+    MAX_AGE_YEARS,
+    START_AGE_YEARS,
+    initial_state,
+    validate_ages,
+)
 from disctwin.model.equations import COVARIATES, Quantity, SymbolicModel, build_model
 from disctwin.model.layout import ParameterLayout
 from disctwin.model.observables import FINDINGS, FINDINGS_DESCRIPTION
@@ -21,15 +27,19 @@ __all__ = [
     "FINDINGS",
     "FINDINGS_DESCRIPTION",
     "LEVELS",
+    "MAX_AGE_YEARS",
     "N_DISC_STATES",
     "N_LEVELS",
     "N_PATIENT_STATES",
     "N_STATES",
     "PATIENT_STATES",
+    "START_AGE_YEARS",
     "ParameterLayout",
     "Quantity",
     "StateSpec",
     "SymbolicModel",
     "build_model",
+    "initial_state",
     "state_index",
+    "validate_ages",
 ]

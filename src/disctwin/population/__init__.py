@@ -7,9 +7,11 @@ from disctwin.population.sampling import (
     sample_covariates,
     sample_population,
 )
+from disctwin.population.spec import PopulationSpec
 
 __all__ = [
     "Population",
+    "PopulationSpec",
     "default_parameter_vector",
     "reference_covariates",
     "sample_covariates",

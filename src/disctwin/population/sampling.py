@@ -14,7 +14,7 @@ five discs of one patient correlated: the correlation of log-values between two 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.special import expit, logit, ndtri
@@ -55,6 +55,26 @@ class Population:
 
     def __len__(self) -> int:
         return len(self.patient_index)
+
+    def take(self, rows: np.ndarray) -> Population:
+        """The patients at ``rows`` of this block (same streams and parameters); rows may
+        repeat, e.g. to run one cohort under several parameter vectors."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return Population(
+            self.seed,
+            self.patient_index[rows],
+            {k: v[rows] for k, v in self.covariates.items()},
+            self.parameters[rows],
+            self.layout,
+            self.parameter_set,
+        )
+
+    def with_parameters(self, parameters: np.ndarray) -> Population:
+        """The same patients with other (n, layout.size) parameter vectors."""
+        parameters = np.asarray(parameters, dtype=np.float64)
+        if parameters.shape != self.parameters.shape:
+            raise ValueError(f"parameters {parameters.shape}: expected {self.parameters.shape}")
+        return replace(self, parameters=parameters)
 
     def parameter(self, name: str) -> np.ndarray:
         """(n,) or (n, 5) values of one parameter or covariate."""

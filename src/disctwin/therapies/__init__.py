@@ -1,6 +1,10 @@
 """Therapies: one module per modality, each perturbing the model through one interface.
 
->>> from disctwin.therapies import load_regimen, simulate_twins     # doctest: +SKIP
+A pure declaration layer: modalities say what a dose does (effects on model states and
+slot parameters) and what it risks (hazards); regimens list doses. Running them is the
+engine's (:func:`disctwin.engine.simulate`, :func:`disctwin.engine.simulate_twins`).
+
+>>> from disctwin.therapies import load_regimen                     # doctest: +SKIP
 """
 
 from disctwin.therapies import (  # noqa: F401  (register the modalities)
@@ -31,7 +35,6 @@ from disctwin.therapies.regimen import (
     load_regimen,
     parse_regimen,
 )
-from disctwin.therapies.simulate import TwinResult, parameters_over_time, simulate_twins
 
 __all__ = [
     "BUILTIN_REGIMENS",
@@ -42,12 +45,9 @@ __all__ = [
     "Effect",
     "Hazard",
     "Regimen",
-    "TwinResult",
     "catalogue",
     "dump_regimen",
     "load_regimen",
-    "parameters_over_time",
     "parse_regimen",
     "register",
-    "simulate_twins",
 ]

@@ -12,7 +12,7 @@ What a control arm's improvement is made of, and where each part lives:
    the first dose. ``gain`` is that of the most invasive kind of treatment in the regimen
    (``injection`` > ``oral``, ``exercise``; each modality's ``expectation`` attribute), times
    ``blinded_factor`` in a blinded arm (the patient knows it may be placebo). An untreated
-   arm has none. :func:`disctwin.therapies.simulate_twins` adds it when given ``blinded``.
+   arm has none. :func:`disctwin.engine.simulate_twins` adds it when given ``blinded``.
 4. **Needle injury** of an intradiscal sham or vehicle: :func:`disctwin.therapies.delivery.
    needle_effects`.
 5. **Vehicle**: a hyaluronic-acid carrier has a small anti-inflammatory effect of its own

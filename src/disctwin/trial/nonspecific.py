@@ -25,10 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from disctwin.engine import Engine
+from disctwin.engine import Engine, simulate_twins
 from disctwin.errors import ConfigError, Problem
+from disctwin.therapies import load_regimen
 from disctwin.trial.endpoints import BASELINE, visit_column
-from disctwin.trial.screening import measure_at, subset_population
+from disctwin.trial.screening import measure_at
 from disctwin.trial.simulate import TrialResult, _index_levels
 
 __all__ = ["PARTS", "ResponseParts", "response_parts"]
@@ -70,8 +71,6 @@ def response_parts(
     engine: Engine | None = None,
 ) -> ResponseParts:
     """Split ``arm``'s mean improvement of ``measure`` at ``visit`` (module docs)."""
-    from disctwin.therapies import load_regimen, simulate_twins
-
     protocol = result.protocol
     names = [a.name for a in protocol.arm]
     visits = [v.name for v in protocol.visit]
@@ -83,7 +82,7 @@ def response_parts(
         raise ConfigError(Problem("measure", measure, "vas, nrs, odi"))
     rows = np.flatnonzero((result.arm == names.index(arm)) & result.included)
     scr = result.screening
-    pop = subset_population(scr.population, rows)
+    pop = scr.population.take(rows)
     times = result.times_days[rows]
     start = scr.screening_age_days[rows] + protocol.enrolment.screening_to_baseline_days
     levels = _index_levels(protocol, scr)

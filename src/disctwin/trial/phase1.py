@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from disctwin.engine import dose_events
 from disctwin.errors import ConfigError, Problem
 from disctwin.population import sample_population
 from disctwin.therapies import Regimen
-from disctwin.therapies.simulate import dose_events
 from disctwin.units import DAYS_PER_YEAR
 
 __all__ = ["dlt_probabilities"]

@@ -46,9 +46,9 @@ import numpy as np
 from scipy.special import expit, logit
 from scipy.stats import poisson
 
-from disctwin.engine import Engine
-from disctwin.engine.engine import START_AGE_YEARS, compiled_model, initial_state
+from disctwin.engine import Engine, simulate
 from disctwin.errors import ConfigError, Problem
+from disctwin.model import START_AGE_YEARS
 from disctwin.model.observables import measure, pain_course, true_observables
 from disctwin.model.states import LEVELS
 from disctwin.params import ParameterSet, load_covariate_set, load_parameter_set
@@ -67,7 +67,6 @@ __all__ = [
     "measure_at",
     "measurement_times",
     "screen",
-    "subset_population",
 ]
 
 _DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
@@ -117,19 +116,6 @@ def measure_at(
     kwargs = {"times_days": times_days} if _measure_takes_times() else {}
     return measure(
         disc_true, patient_true, population.parameter_set, seed, population.patient_index, **kwargs
-    )
-
-
-def subset_population(population: Population, rows: np.ndarray) -> Population:
-    """The patients ``rows`` of a population (same streams, same parameters)."""
-    rows = np.asarray(rows, dtype=np.int64)
-    return Population(
-        population.seed,
-        population.patient_index[rows],
-        {k: v[rows] for k, v in population.covariates.items()},
-        population.parameters[rows],
-        population.layout,
-        population.parameter_set,
     )
 
 
@@ -306,16 +292,8 @@ def _screen_block(protocol: Protocol, seed: int, index: np.ndarray, engine: Engi
     before_start = back <= t0
     # months before age 10 are pain-free by construction; keep times ascending and > t0
     back = np.where(before_start, t0 + 1e-6 * (1 + np.arange(len(grid)))[None, :], back)
-    model = compiled_model(pop.layout)
-    states, status, _ = model.solve(
-        t0,
-        initial_state(),
-        pop.parameters,
-        back,
-        rtol=engine.rtol,
-        atol=engine.atol,
-        max_steps=engine.max_steps,
-    )
+    run = simulate(pop, ages_days=back, engine=engine)
+    states, status = run.states, run.status
     ok = status == 0
     states = np.where(ok[:, None, None], states, 0.0)
     disc_hist, patient_hist = true_observables(
@@ -395,7 +373,7 @@ def screen(
             last = n
         fail_counts += fails[:last].sum(axis=0)
         n_failed += int((~eligible[:last]).sum())
-        kept_pops.append(subset_population(pop, rows))
+        kept_pops.append(pop.take(rows))
         kept_age.append(age_days[rows])
         kept_var.append({k: v[rows] for k, v in variables.items()})
         kept_disc.append({k: v[rows] for k, v in disc.items()})

@@ -8,7 +8,7 @@
 2. **Enrolment and randomisation**: Poisson accrual (``Stream.ENROLMENT``, in enrolment
    order) and stratified permuted blocks (:mod:`disctwin.trial.randomisation`).
 3. **Treatment and follow-up**: every enrolled patient is simulated under *each* regimen
-   of the protocol (:func:`disctwin.therapies.simulate_twins`: the treated twin, and the
+   of the protocol (:func:`disctwin.engine.simulate_twins`: the treated twin, and the
    untreated twin on the same random streams), measured at every visit with the noise of
    its own observation stream (the same noise in every world), then rescue medication and
    further interventions are applied (:mod:`disctwin.trial.endpoints`). The world of the
@@ -25,16 +25,15 @@
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
-from functools import cache
 
 import numpy as np
 import pandas as pd
 
-from disctwin.engine import Engine
+from disctwin.engine import Engine, simulate_twins
 from disctwin.errors import ConfigError, Problem
 from disctwin.streams import Stream, patient_generator
+from disctwin.therapies import Regimen, load_regimen
 from disctwin.trial.analysis import Estimate, adjust_p_values
 from disctwin.trial.endpoints import (
     FollowUp,
@@ -148,20 +147,8 @@ class TrialResult:
         return r[r["primary"] & r["final"]]
 
 
-@cache
-def _therapies():
-    try:
-        from disctwin.therapies import load_regimen, simulate_twins
-    except ImportError as err:  # pragma: no cover - until the therapies package lands
-        raise ConfigError(
-            Problem("arm.regimen", "<any>", f"the therapies package ({err})")
-        ) from None
-    return load_regimen, simulate_twins
-
-
-def _load_regimens(protocol: Protocol) -> dict[str, object]:
-    load_regimen, _ = _therapies()
-    regimens: dict[str, object] = {}
+def _load_regimens(protocol: Protocol) -> dict[str, Regimen]:
+    regimens: dict[str, Regimen] = {}
     problems: list[Problem] = []
     for i, arm in enumerate(protocol.arm):
         key = arm.regimen
@@ -190,14 +177,15 @@ def _index_levels(protocol: Protocol, screening: Screening) -> np.ndarray | None
 
 
 def _twins(population, regimen, treatment_age, times, engine, blinded: bool, index_levels):
-    _, simulate_twins = _therapies()
-    params = inspect.signature(simulate_twins).parameters
-    kwargs = {"engine": engine}
-    if index_levels is not None and "index_levels" in params:
-        kwargs["index_levels"] = index_levels
-    if "blinded" in params:
-        kwargs["blinded"] = blinded
-    return simulate_twins(population, regimen, treatment_age, times, **kwargs)
+    return simulate_twins(
+        population,
+        regimen,
+        treatment_age,
+        times,
+        engine=engine,
+        index_levels=index_levels,
+        blinded=blinded,
+    )
 
 
 def _adverse_events(table, population) -> pd.DataFrame:
