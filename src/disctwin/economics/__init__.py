@@ -1,5 +1,12 @@
 """Health economics: costs, QALYs, ICERs, net benefit, value-based price, DSA, PSA and value
 of information. Reads results (cohort models, per-patient outcomes); never runs the engine.
+
+>>> from disctwin.economics import load_sick_sicker, sick_sicker_model, evaluate_cohort
+>>> inputs = load_sick_sicker()
+>>> model = sick_sicker_model(inputs.base_case, inputs.settings)
+>>> summary = evaluate_cohort(model, inputs.discounting).summary
+>>> round(float(summary.loc["Standard of care", "qaly"]), 3)
+20.711
 """
 
 from disctwin.economics.cea import (
@@ -16,6 +23,13 @@ from disctwin.economics.cohort import (
     CohortStrategy,
     evaluate_cohort,
     simulate_individuals,
+)
+from disctwin.economics.datasets import (
+    GuidelineDiscounting,
+    SickSickerInputs,
+    currencies,
+    guideline_discounting,
+    load_sick_sicker,
 )
 from disctwin.economics.discounting import (
     DISCOUNT_METHODS,
@@ -44,6 +58,8 @@ from disctwin.economics.psa import (
     run_psa,
     sample_parameters,
 )
+from disctwin.economics.reference_models import sick_sicker_model
+from disctwin.economics.schema import CostItem, DistributionSpec, EconomicParameter, parse
 
 __all__ = [
     "DISCOUNT_METHODS",
@@ -52,31 +68,41 @@ __all__ = [
     "CohortModel",
     "CohortResult",
     "CohortStrategy",
+    "CostItem",
     "Discounting",
     "Distribution",
+    "DistributionSpec",
+    "EconomicParameter",
     "Fixed",
     "Gamma",
+    "GuidelineDiscounting",
     "LogNormal",
     "Normal",
     "PSAResult",
     "PatientOutcomes",
+    "SickSickerInputs",
     "Uniform",
     "ValueBasedPrice",
     "calculate_icers",
     "ceac",
     "ceaf",
+    "currencies",
     "discount_factors",
     "discounted_flow",
     "evaluate_cohort",
     "evpi",
     "evppi",
+    "guideline_discounting",
     "incremental_nmb",
+    "load_sick_sicker",
     "net_health_benefit",
     "net_monetary_benefit",
     "one_way_dsa",
+    "parse",
     "present_value",
     "run_psa",
     "sample_parameters",
+    "sick_sicker_model",
     "simulate_individuals",
     "strategy_totals",
     "value_based_price",
