@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["__init__", "cea", "cohort", "discounting"]
+MODULES = ["__init__", "cea", "cohort", "discounting", "utilities"]
 
 
 @pytest.mark.parametrize("module", MODULES)

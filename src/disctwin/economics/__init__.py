@@ -30,6 +30,7 @@ from disctwin.economics.datasets import (
     currencies,
     guideline_discounting,
     load_sick_sicker,
+    load_utility_mapping,
 )
 from disctwin.economics.discounting import (
     DISCOUNT_METHODS,
@@ -60,6 +61,7 @@ from disctwin.economics.psa import (
 )
 from disctwin.economics.reference_models import sick_sicker_model
 from disctwin.economics.schema import CostItem, DistributionSpec, EconomicParameter, parse
+from disctwin.economics.utilities import UtilityMapping, map_utility
 
 __all__ = [
     "DISCOUNT_METHODS",
@@ -82,6 +84,7 @@ __all__ = [
     "PatientOutcomes",
     "SickSickerInputs",
     "Uniform",
+    "UtilityMapping",
     "ValueBasedPrice",
     "calculate_icers",
     "ceac",
@@ -95,6 +98,8 @@ __all__ = [
     "guideline_discounting",
     "incremental_nmb",
     "load_sick_sicker",
+    "load_utility_mapping",
+    "map_utility",
     "net_health_benefit",
     "net_monetary_benefit",
     "one_way_dsa",

@@ -17,6 +17,7 @@ from disctwin.economics._checks import check_name
 from disctwin.economics.discounting import Discounting
 from disctwin.economics.psa import Distribution
 from disctwin.economics.schema import EconomicParameter, parse
+from disctwin.economics.utilities import UtilityMapping
 
 __all__ = [
     "GuidelineDiscounting",
@@ -24,6 +25,7 @@ __all__ = [
     "currencies",
     "guideline_discounting",
     "load_sick_sicker",
+    "load_utility_mapping",
 ]
 
 
@@ -120,3 +122,23 @@ def load_sick_sicker() -> SickSickerInputs:
         within_cycle=settings["within_cycle"],
     )
     return SickSickerInputs(parameters, settings, discounting, " ".join(raw["source"].split()))
+
+
+@cache
+def _mappings() -> dict[str, dict]:
+    return {m["name"]: m for m in tomllib.loads(_text("utility_mappings.toml"))["mapping"]}
+
+
+def load_utility_mapping(name: str = "eq5d_from_odi_leg_back_pain") -> UtilityMapping:
+    """A shipped utility mapping, by name (ConfigError naming the known ones otherwise)."""
+    rows = _mappings()
+    check_name("mapping", name, rows, "a shipped utility mapping")
+    row = rows[name]
+    return UtilityMapping(
+        name=row["name"],
+        target=row["target"],
+        intercept=float(row["intercept"]),
+        coefficients={k: float(v) for k, v in row["coefficients"].items()},
+        rmse=float(row["rmse"]),
+        source=" ".join(row["source"].split()),
+    )
