@@ -153,12 +153,15 @@ def _model_source(layout: ParameterLayout) -> str:
 
     from disctwin.engine import codegen
     from disctwin.engine.compile import cache_dir
-    from disctwin.model import equations, states
+    from disctwin.model import equations, processes, states
     from disctwin.model import layout as layout_module
 
     h = hashlib.sha256()
     for module in (equations, states, layout_module, codegen):
         h.update(Path(module.__file__).read_bytes())
+    # the rate laws themselves: one module per process
+    for path in sorted(Path(processes.__file__).parent.glob("*.py")):
+        h.update(path.read_bytes())
     h.update(sympy.__version__.encode())
     h.update(
         repr(

@@ -11,60 +11,24 @@ enkephalin (PENK). Kinetics, antibodies and harms: :mod:`disctwin.therapies.deli
 
 from __future__ import annotations
 
-from disctwin.therapies.base import AbstractTherapy, register
-from disctwin.therapies.delivery import (
-    PayloadSettings,
-    check_payload_settings,
-    payload_effects,
-    payload_hazards,
-)
+from disctwin.therapies.payload import PayloadTherapy, payload_modality
 
 __all__ = ["GeneTransfer"]
 
-_STATES = (
-    "vector_load",
-    "transduced_cells",
-    "transgene_expression",
-    "csf_vector",
-    "drg_transduced",
-    "drg_expression",
-    "annular_damage",
-    "viable_cells",
-    "proteoglycan",
+GeneTransfer = payload_modality(
+    PayloadTherapy(
+        modality="gene_therapy",
+        payload_kinds=("secreted",),
+        viral_only=True,
+        gains=(
+            "tx_anabolic_gain",
+            "tx_collagen_gain",
+            "tx_timp_gain",
+            "tx_il1_block",
+            "tx_opioid_gain",
+        ),
+    ),
+    class_name="GeneTransfer",
+    doc="A viral vector carrying transgenes whose products act while expressed.",
+    module=__name__,
 )
-_SLOTS = (
-    "tx_vector_clearance_rate",
-    "tx_onset_rate",
-    "tx_payload_loss_rate",
-    "tx_inheritance",
-    "tx_csf_clearance_rate",
-    "tx_drg_reach",
-    "tx_drg_onset_rate",
-    "tx_drg_loss_rate",
-)
-
-
-@register
-class GeneTransfer(AbstractTherapy):
-    """A viral vector carrying transgenes whose products act while expressed."""
-
-    modality = "gene_therapy"
-    Settings = PayloadSettings
-    states = _STATES
-    parameters = (
-        *_SLOTS,
-        "tx_anabolic_gain",
-        "tx_collagen_gain",
-        "tx_timp_gain",
-        "tx_il1_block",
-        "tx_opioid_gain",
-    )
-
-    def check(self, settings):
-        return check_payload_settings(settings, ("secreted",), viral_only=True)
-
-    def effects(self, settings, ctx):
-        return payload_effects(settings, ctx)
-
-    def hazards(self, settings, ctx):
-        return payload_hazards(settings, ctx)

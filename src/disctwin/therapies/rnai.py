@@ -7,32 +7,17 @@ sets how long it lasts. Anchor: knock-down to ~27% of control at the peak (Kobe 
 
 from __future__ import annotations
 
-from disctwin.therapies.base import AbstractTherapy, register
-from disctwin.therapies.delivery import (
-    PayloadSettings,
-    check_payload_settings,
-    payload_effects,
-    payload_hazards,
-)
-from disctwin.therapies.gene_transfer import _SLOTS, _STATES
+from disctwin.therapies.payload import PayloadTherapy, payload_modality
 
 __all__ = ["RNAInterference"]
 
-
-@register
-class RNAInterference(AbstractTherapy):
-    """siRNA or shRNA knock-down of a catabolic or mTORC1 target."""
-
-    modality = "rnai"
-    Settings = PayloadSettings
-    states = _STATES
-    parameters = (*_SLOTS, "tx_mmp_knockdown", "tx_adamts_knockdown", "tx_rptor_knockdown")
-
-    def check(self, settings):
-        return check_payload_settings(settings, ("knockdown",), viral_only=False)
-
-    def effects(self, settings, ctx):
-        return payload_effects(settings, ctx)
-
-    def hazards(self, settings, ctx):
-        return payload_hazards(settings, ctx)
+RNAInterference = payload_modality(
+    PayloadTherapy(
+        modality="rnai",
+        payload_kinds=("knockdown",),
+        gains=("tx_mmp_knockdown", "tx_adamts_knockdown", "tx_rptor_knockdown"),
+    ),
+    class_name="RNAInterference",
+    doc="siRNA or shRNA knock-down of a catabolic or mTORC1 target.",
+    module=__name__,
+)
