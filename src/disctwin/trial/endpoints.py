@@ -25,8 +25,7 @@ import numpy as np
 from scipy.stats import binomtest
 
 from disctwin.errors import ConfigError
-from disctwin.streams import Stream, patient_generator
-from disctwin.trial.analysis import (
+from disctwin.stats.analysis import (
     Estimate,
     ancova,
     mmrm,
@@ -34,6 +33,7 @@ from disctwin.trial.analysis import (
     risk_difference,
     time_to_event,
 )
+from disctwin.streams import Stream, patient_generator
 from disctwin.trial.protocol import Endpoint, Protocol
 
 __all__ = [

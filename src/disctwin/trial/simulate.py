@@ -13,9 +13,9 @@
    its own observation stream (the same noise in every world), then rescue medication and
    further interventions are applied (:mod:`disctwin.trial.endpoints`). The world of the
    arm a patient was randomised to is what the trial observes; dropout then hides visits.
-4. **Analysis** per protocol (colleague's :mod:`disctwin.trial.analysis`), per comparison
+4. **Analysis** per protocol (colleague's :mod:`disctwin.stats.analysis`), per comparison
    and endpoint, with multiplicity adjustment of the primary endpoint, or at each
-   group-sequential look (:mod:`disctwin.trial.sequential` boundaries).
+   group-sequential look (:mod:`disctwin.stats.sequential` boundaries).
 5. **Truth**: the estimand is the effect in the compared patients, each patient's endpoint
    under the treatment arm's regimen minus under the control arm's, without dropout
    (hypothetical strategy for dropout; intercurrent events as part of the outcome), both
@@ -34,8 +34,8 @@ import pandas as pd
 
 from disctwin.engine import Engine
 from disctwin.errors import ConfigError, Problem
+from disctwin.stats.analysis import Estimate, adjust_p_values
 from disctwin.streams import Stream, patient_generator
-from disctwin.trial.analysis import Estimate, adjust_p_values
 from disctwin.trial.endpoints import (
     FollowUp,
     analyse_endpoint,
@@ -539,7 +539,7 @@ def _single_arm(protocol, observed, worlds) -> pd.DataFrame:
 
 
 def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
-    from disctwin.trial.sequential import boundaries
+    from disctwin.stats.sequential import boundaries
 
     seq = protocol.sequential
     c = protocol.comparisons[0]
