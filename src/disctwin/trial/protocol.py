@@ -548,12 +548,26 @@ _TAGS = ("float", "int", "str", "bool", "none", "tuple", "Sequential")
 
 def check_protocol(protocol: Protocol) -> list[Problem]:
     """Cross-field rules and the medical-need gate; every problem found, none raised."""
-    p = protocol
+    problems: list[Problem] = []
+    for check in (
+        _check_names,
+        _check_eligibility,
+        _check_arms,
+        _check_randomisation,
+        _check_endpoints,
+        _check_comparisons,
+        _check_sequential,
+    ):
+        problems.extend(check(protocol))
+    return problems
+
+
+def _check_names(p: Protocol) -> list[Problem]:
+    """Unique names, ascending visit days, the screening age range."""
     problems: list[Problem] = []
     arm_names = [a.name for a in p.arm]
     visit_names = [v.name for v in p.visit]
     endpoint_names = [e.name for e in p.endpoint]
-
     for kind, names in (("arm", arm_names), ("visit", visit_names), ("endpoint", endpoint_names)):
         for dup in sorted({n for n in names if names.count(n) > 1}):
             problems.append(Problem(f"{kind} ({dup})", dup, f"unique {kind} names"))
@@ -566,7 +580,12 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
         problems.append(
             Problem("population.age_years", [lo, hi], "low <= high, within 18-90 years")
         )
+    return problems
 
+
+def _check_eligibility(p: Protocol) -> list[Problem]:
+    """Each criterion, and the criterion that picks the index levels."""
+    problems: list[Problem] = []
     for i, c in enumerate(p.eligibility):
         problems.extend(_check_criterion(f"eligibility[{i}]", c))
     index = p.treatment.index_level_criterion
@@ -586,8 +605,13 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
                     suggest(index, disc_named),
                 )
             )
+    return problems
 
-    # arms and design
+
+def _check_arms(p: Protocol) -> list[Problem]:
+    """Arms against the design and blinding, and the medical-need gate."""
+    problems: list[Problem] = []
+    arm_names = [a.name for a in p.arm]
     design = p.study.design
     controls = [a for a in p.arm if a.role == "control"]
     if design == "single_arm":
@@ -626,8 +650,12 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
                 )
             )
     problems.extend(_medical_need(p))
+    return problems
 
-    # randomisation
+
+def _check_randomisation(p: Protocol) -> list[Problem]:
+    """Block sizes, strata and the ANCOVA covariates."""
+    problems: list[Problem] = []
     total = sum(a.allocation for a in p.arm)
     for b in p.randomisation.block_sizes:
         if b < total or b % total:
@@ -663,15 +691,25 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
                     suggest(name, PATIENT_VARIABLES),
                 )
             )
+    return problems
 
-    # endpoints
+
+def _check_endpoints(p: Protocol) -> list[Problem]:
+    """One primary endpoint; each endpoint by its kind (:func:`check_endpoint`)."""
+    problems: list[Problem] = []
     primaries = [e.name for e in p.endpoint if e.primary]
     if len(primaries) != 1:
         problems.append(Problem("endpoint.primary", primaries, "exactly one primary endpoint"))
     for i, e in enumerate(p.endpoint):
         problems.extend(check_endpoint(f"endpoint[{i}] ({e.name})", e, p))
+    return problems
 
-    # comparisons
+
+def _check_comparisons(p: Protocol) -> list[Problem]:
+    """Comparisons name two different arms (none in a single-arm design)."""
+    problems: list[Problem] = []
+    arm_names = [a.name for a in p.arm]
+    design = p.study.design
     for i, c in enumerate(p.comparison):
         for role in ("treatment", "control"):
             name = getattr(c, role)
@@ -685,8 +723,13 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
             problems.append(Problem(f"comparison[{i}]", c.treatment, "two different arms"))
     if design == "single_arm" and p.comparison:
         problems.append(Problem("comparison", len(p.comparison), "none for a single-arm design"))
+    return problems
 
-    # sequential designs
+
+def _check_sequential(p: Protocol) -> list[Problem]:
+    """The [sequential] table exactly when the design is group-sequential."""
+    problems: list[Problem] = []
+    design = p.study.design
     if design == "group_sequential":
         if p.sequential is None:
             problems.append(
