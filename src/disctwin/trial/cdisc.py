@@ -9,9 +9,11 @@ Per trial (:func:`sdtm_domains`, :func:`adam_datasets`):
   (randomisation, completion or dropout).
 * ADaM: ADSL (one row per subject: flags, baseline, disposition, analysis covariates),
   ADQS (analysis values, baseline, change and percent change per visit, opioid use
-  ``OPIOMME`` included; one row per subject for each responder or composite endpoint, e.g.
-  off all opioids, with ``BASE`` of its measure), ADAE (treatment-emergent AEs), ADTTE
-  (time-to-event endpoints, ``CNSR`` 1 for censored).
+  ``OPIOMME`` included; one row per subject for each endpoint with records of its own,
+  e.g. a responder such as off all opioids, with ``BASE`` of its measure), ADAE
+  (treatment-emergent AEs), ADTTE (time-to-event endpoints, ``CNSR`` 1 for censored). Each
+  endpoint kind writes its own records
+  (:meth:`~disctwin.trial.endpoints.AbstractEndpoint.adam_rows`).
   ``ANL01FL`` = "Y" marks the records the protocol's analyses use: every attended visit
   (treatment-policy strategy: rescue medication and further interventions are part of the
   outcome, flagged per record by ``RESCFL`` and ``FINTFL``), so refitting the analysis on
