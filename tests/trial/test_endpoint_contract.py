@@ -45,6 +45,7 @@ EXAMPLES = {
         "no_further_intervention": True,
     },
     "time_to_event": {"name": "surgery", "kind": "time_to_event", "event": "further_intervention"},
+    "auc": {"name": "vas_auc", "kind": "auc", "visit": "m12", "per_day": True},
 }
 
 N = 400  # patients, half treated

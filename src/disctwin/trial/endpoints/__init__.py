@@ -6,7 +6,8 @@
   :class:`AbstractMethod`, their registries and the functions that dispatch to them;
 * one module per kind: :mod:`~disctwin.trial.endpoints.change` (change, percent change),
   :mod:`~disctwin.trial.endpoints.responder`, :mod:`~disctwin.trial.endpoints.composite`,
-  :mod:`~disctwin.trial.endpoints.time_to_event`;
+  :mod:`~disctwin.trial.endpoints.time_to_event`, :mod:`~disctwin.trial.endpoints.auc`
+  (area under the pain curve);
 * :mod:`~disctwin.trial.endpoints.methods`: ANCOVA, MMRM, risk difference, logistic, Cox,
   exact binomial, one-sample t.
 
@@ -15,6 +16,7 @@ and composite endpoints count a missed visit as non-response (non-responder impu
 Patients whose endpoint visit is not yet due (interim looks) are not counted.
 """
 
+from disctwin.trial.endpoints.auc import AreaUnderCurve
 from disctwin.trial.endpoints.base import (
     ENDPOINTS,
     METHODS,
@@ -54,6 +56,7 @@ __all__ = [
     "AbstractMethod",
     "AnalysisData",
     "AnyEndpoint",
+    "AreaUnderCurve",
     "Change",
     "Composite",
     "Endpoint",
