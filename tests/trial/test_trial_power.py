@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.power import TTestIndPower
 
-from disctwin.trial.analysis import ancova
+from disctwin.stats.analysis import ancova
 from disctwin.trial.replicates import analytic_power, operating_characteristics
 
 R = 3000

@@ -1,7 +1,7 @@
 """Design commands: ``disctwin boin-table``, ``disctwin boundaries``, ``disctwin escalation``.
 
-Tables for clinicians and statisticians computed by :mod:`disctwin.trial.escalation` and
-:mod:`disctwin.trial.sequential`; this module only parses options and prints.
+Tables for clinicians and statisticians computed by :mod:`disctwin.stats.escalation` and
+:mod:`disctwin.stats.sequential`; this module only parses options and prints.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def boin_table(
     out: Annotated[Path | None, typer.Option(help="Also write the table as CSV.")] = None,
 ) -> None:
     """Print the BOIN dose-escalation decision table (Liu & Yuan 2015) for the clinic."""
-    from disctwin.trial.escalation import boin_boundaries, boin_decision_table
+    from disctwin.stats.escalation import boin_boundaries, boin_decision_table
 
     table = boin_decision_table(
         target, cohort_size, max_n, phi1=phi1, phi2=phi2, elimination_cutoff=elimination_cutoff
@@ -109,7 +109,7 @@ def boundaries_command(
     out: Annotated[Path | None, typer.Option(help="Also write the table as CSV.")] = None,
 ) -> None:
     """Print group-sequential boundaries (Lan-DeMets spending) with stopping probabilities."""
-    from disctwin.trial.sequential import SPENDING, boundaries, crossing_probabilities
+    from disctwin.stats.sequential import SPENDING, boundaries, crossing_probabilities
 
     fractions = _numbers(looks, "--looks", "comma-separated fractions ending at 1, e.g. 0.5,1")
     if spending not in SPENDING:
@@ -207,7 +207,7 @@ def escalation_command(
 ) -> None:
     """Operating characteristics of a Phase I escalation design at a true dose-toxicity curve
     (given, or from a regimen's harms in virtual patients)."""
-    from disctwin.trial.escalation import (
+    from disctwin.stats.escalation import (
         Boin,
         ThreePlusThree,
         exact_operating_characteristics,

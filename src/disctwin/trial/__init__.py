@@ -1,6 +1,6 @@
 """Virtual clinical trials: protocols, randomisation, visits, endpoints, designs and analysis."""
 
-from disctwin.trial.analysis import (
+from disctwin.stats.analysis import (
     Estimate,
     Multiplicity,
     adjust_p_values,
@@ -12,6 +12,7 @@ from disctwin.trial.analysis import (
     risk_difference,
     time_to_event,
 )
+from disctwin.stats.sequential import Boundaries, boundaries, crossing_probabilities
 from disctwin.trial.cdisc import (
     ADAM_DATASETS,
     SDTM_DOMAINS,
@@ -40,7 +41,6 @@ from disctwin.trial.replicates import (
     run_replicates,
 )
 from disctwin.trial.screening import Screening, screen
-from disctwin.trial.sequential import Boundaries, boundaries, crossing_probabilities
 from disctwin.trial.simulate import SequentialOutcome, TrialResult, simulate_trial
 
 __all__ = [

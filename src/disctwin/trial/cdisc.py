@@ -9,9 +9,11 @@ Per trial (:func:`sdtm_domains`, :func:`adam_datasets`):
   (randomisation, completion or dropout).
 * ADaM: ADSL (one row per subject: flags, baseline, disposition, analysis covariates),
   ADQS (analysis values, baseline, change and percent change per visit, opioid use
-  ``OPIOMME`` included; one row per subject for each responder or composite endpoint, e.g.
-  off all opioids, with ``BASE`` of its measure), ADAE (treatment-emergent AEs), ADTTE
-  (time-to-event endpoints, ``CNSR`` 1 for censored).
+  ``OPIOMME`` included; one row per subject for each endpoint with records of its own,
+  e.g. a responder such as off all opioids, with ``BASE`` of its measure), ADAE
+  (treatment-emergent AEs), ADTTE (time-to-event endpoints, ``CNSR`` 1 for censored). Each
+  endpoint kind writes its own records
+  (:meth:`~disctwin.trial.endpoints.AbstractEndpoint.adam_rows`).
   ``ANL01FL`` = "Y" marks the records the protocol's analyses use: every attended visit
   (treatment-policy strategy: rescue medication and further interventions are part of the
   outcome, flagged per record by ``RESCFL`` and ``FINTFL``), so refitting the analysis on
@@ -49,7 +51,7 @@ from disctwin.engine import Engine
 from disctwin.errors import ConfigError, Problem
 from disctwin.io.provenance import canonical_json, provenance, run_environment
 from disctwin.model.states import LEVELS
-from disctwin.trial.endpoints import BASELINE, endpoint_values
+from disctwin.trial.endpoints import BASELINE, EndpointValues, endpoint_kind, endpoint_values
 from disctwin.trial.protocol import Protocol
 from disctwin.trial.replicates import (
     operating_characteristics,
@@ -385,28 +387,8 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
                     }
                 )
             )
-    for e in p.endpoint:
-        if e.kind not in ("responder", "composite"):
-            continue
-        values = endpoint_values(p, e, fu)
-        v = values.value[rows]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "USUBJID": subj["USUBJID"],
-                    "ARM": subj["ARM"],
-                    "PARAMCD": e.name.upper()[:8],
-                    "PARAM": f"{e.kind}: {e.name}",
-                    "AVISIT": (e.visit or "").upper(),
-                    "AVISITN": np.nan,
-                    "ADY": np.nan,
-                    "AVAL": v,
-                    "AVALC": np.where(v > 0.5, "Y", "N"),
-                    "BASE": values.baseline[rows],  # of the endpoint's measure
-                    "ANL01FL": np.where(values.available[rows], "Y", "N"),
-                }
-            )
-        )
+    derived = _endpoint_rows(p, fu, subj)
+    parts += derived["adqs"]
     adqs = pd.concat(parts, ignore_index=True)
     for k, v in reversed(base.items()):
         adqs.insert(0, k, v)
@@ -419,30 +401,30 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
         TRTEMFL=np.where(ae["AESTDY"] >= 1, "Y", "N"),
     )
 
-    tte = []
-    for e in p.endpoint:
-        if e.kind != "time_to_event":
-            continue
-        values = endpoint_values(p, e, fu)
-        keep = values.available[rows]
-        tte.append(
-            pd.DataFrame(
-                {
-                    "USUBJID": subj["USUBJID"].to_numpy()[keep],
-                    "ARM": subj["ARM"].to_numpy()[keep],
-                    "PARAMCD": e.name.upper()[:8],
-                    "PARAM": f"time to {e.event} (days)",
-                    "AVAL": values.value[rows][keep],
-                    "CNSR": (1 - values.event[rows][keep]).astype(np.int64),
-                    "EVNTDESC": np.where(values.event[rows][keep] > 0, e.event.upper(), ""),
-                }
-            )
-        )
+    tte = derived["adtte"]
     cols = ["USUBJID", "ARM", "PARAMCD", "PARAM", "AVAL", "CNSR", "EVNTDESC"]
     adtte = pd.concat(tte, ignore_index=True) if tte else pd.DataFrame(columns=cols)
     for k, v in reversed(base.items()):
         adtte.insert(0, k, v)
     return {"adsl": adsl, "adqs": adqs, "adae": adae, "adtte": adtte}
+
+
+def _endpoint_rows(p: Protocol, fu, subj: pd.DataFrame) -> dict[str, list[pd.DataFrame]]:
+    """Each endpoint's own ADaM records (:meth:`AbstractEndpoint.adam_rows`), by dataset, in
+    protocol order."""
+    rows = subj["row"].to_numpy()
+    out: dict[str, list[pd.DataFrame]] = {"adqs": [], "adtte": []}
+    for e in p.endpoint:
+        v = endpoint_values(p, e, fu)
+        mine = EndpointValues(
+            v.value[rows],
+            v.baseline[rows],
+            None if v.event is None else v.event[rows],
+            v.available[rows],
+        )
+        for name, frame in endpoint_kind(e).adam_rows(e, mine, subj).items():
+            out[name].append(frame)
+    return out
 
 
 # ----------------------------------------------------------------------------- run files

@@ -5,7 +5,7 @@ falls within ``window_days`` of the first dose. For each dose level the regimen'
 is set to that level and the seeded adverse events of ``n_patients`` virtual patients
 (:mod:`disctwin.therapies.harms`, the same draws a trial would make) give the probability
 that a patient has at least one DLT. That curve is what an escalation design
-(:mod:`disctwin.trial.escalation`) then meets.
+(:mod:`disctwin.stats.escalation`) then meets.
 """
 
 from __future__ import annotations

@@ -46,12 +46,13 @@ import math
 import tomllib
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from disctwin.errors import ConfigError, Problem, suggest
 from disctwin.model.states import LEVELS
+from disctwin.trial.endpoints.base import AnyEndpoint, Endpoint, Name, check_endpoint
 
 __all__ = [
     "DISC_VARIABLES",
@@ -62,7 +63,6 @@ __all__ = [
     "Comparison",
     "Criterion",
     "Dropout",
-    "Endpoint",
     "Enrolment",
     "FurtherIntervention",
     "MedicalNeed",
@@ -137,13 +137,8 @@ MEASURES: dict[str, str] = {
     "opioid_mme": "opioid taken, morphine milligram equivalents per day (0 = off all opioids)",
 }
 
-#: Responder thresholds that read the value at the visit itself (not its change).
-LEVEL_THRESHOLDS = ("below", "at_most")
-
 #: Built-in regimens that give no therapeutic agent (controls); anything else is therapeutic.
 CONTROL_REGIMENS = ("none", "sham_intradiscal", "saline_intradiscal", "vehicle_ha_intradiscal")
-
-_Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=40)]
 
 
 class _Frozen(BaseModel):
@@ -164,7 +159,7 @@ class Study(_Frozen):
         n_patients: total number of patients to enrol (all arms).
     """
 
-    id: _Name = "DISCTWIN-TRIAL"
+    id: Name = "DISCTWIN-TRIAL"
     title: str = ""
     design: Literal["parallel", "group_sequential", "single_arm"] = "parallel"
     phase: str = ""
@@ -234,7 +229,7 @@ class Arm(_Frozen):
             healthy-volunteer safety cohort); needs ``non_therapeutic_reason``.
     """
 
-    name: _Name
+    name: Name
     regimen: str = Field(min_length=1)
     allocation: int = Field(default=1, ge=1, le=100)
     role: Literal["active", "control"] = "active"
@@ -293,7 +288,7 @@ class Randomisation(_Frozen):
 class Visit(_Frozen):
     """A post-baseline visit: name and day after treatment (baseline is day 0)."""
 
-    name: _Name
+    name: Name
     day: float = Field(gt=0.0, le=36_525.0)
     mri: bool = False
 
@@ -330,58 +325,6 @@ class FurtherIntervention(_Frozen):
 
     vas_threshold: float | None = Field(default=None, ge=0.0, le=100.0)
     probability_per_visit: float = Field(default=0.05, ge=0.0, le=1.0)
-
-
-class Endpoint(_Frozen):
-    """An endpoint.
-
-    Kinds:
-        ``change``: value at ``visit`` minus baseline of ``measure`` (lower is better).
-        ``percent_change``: the same in percent of baseline.
-        ``responder``: response at ``visit``: reduction from baseline >= ``threshold`` percent
-            (``threshold_type="percent"``) or points (``"points"``), or value below
-            ``threshold`` (``"below"``) or at most ``threshold`` (``"at_most"``); with
-            ``no_further_intervention`` a further intervention by then is failure. "Off all
-            opioids at month 12": ``measure = "opioid_mme"``, ``threshold_type = "at_most"``,
-            ``threshold = 0``.
-        ``composite``: every endpoint in ``components`` (responders) holds, and (with
-            ``no_further_intervention``) no further intervention by the last one's visit.
-        ``time_to_event``: days to ``event`` (``further_intervention``, or
-            ``loss_of_response``: the first visit after a response on ``measure`` with
-            reduction below ``threshold`` percent), censored at the last visit attended.
-
-    Missing values (dropout) are left out of change endpoints (complete cases) and count as
-    non-response in responder and composite endpoints (non-responder imputation).
-    """
-
-    name: _Name
-    kind: Literal["change", "percent_change", "responder", "composite", "time_to_event"]
-    measure: Literal["vas", "nrs", "odi", "opioid_mme"] = "vas"
-    visit: str | None = None
-    threshold: float | None = None
-    threshold_type: Literal["percent", "points", "below", "at_most"] = "percent"
-    components: tuple[str, ...] = ()
-    no_further_intervention: bool = False
-    event: Literal["further_intervention", "loss_of_response"] | None = None
-    analysis: Literal["ancova", "mmrm", "risk_difference", "logistic", "cox", "exact"] | None = None
-    primary: bool = False
-
-    @property
-    def method(self) -> str:
-        """The analysis used (the kind's default when none is named)."""
-        if self.analysis:
-            return self.analysis
-        return {
-            "change": "ancova",
-            "percent_change": "ancova",
-            "responder": "risk_difference",
-            "composite": "risk_difference",
-            "time_to_event": "cox",
-        }[self.kind]
-
-    @property
-    def lower_is_better(self) -> bool:
-        return self.kind in ("change", "percent_change")
 
 
 class Comparison(_Frozen):
@@ -456,7 +399,7 @@ class Protocol(_Frozen):
     dropout: Dropout = Dropout()
     rescue: Rescue = Rescue()
     further_intervention: FurtherIntervention = FurtherIntervention()
-    endpoint: tuple[Endpoint, ...] = Field(min_length=1)
+    endpoint: tuple[AnyEndpoint, ...] = Field(min_length=1)
     comparison: tuple[Comparison, ...] = ()
     analysis: Analysis = Analysis()
     sequential: Sequential | None = None
@@ -500,11 +443,16 @@ class Protocol(_Frozen):
 # ---------------------------------------------------------------------------- validation
 
 
-def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
-    """The pydantic model class that owns the last key of ``loc`` (for name suggestions)."""
+def _model_at(model: type[BaseModel], loc: tuple, raw: Any) -> type[BaseModel] | None:
+    """The pydantic model class that owns the last key of ``loc`` (for name suggestions);
+    ``raw`` is the data, whose endpoint tables name their kind's model."""
     current: Any = model
+    node: Any = raw
     for key in loc[:-1]:
         if isinstance(key, int):
+            node = node[key] if isinstance(node, list) and key < len(node) else None
+            if hasattr(current, "for_data"):
+                current = current.for_data(node)
             continue
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return None
@@ -512,6 +460,7 @@ def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
         if field is None:
             return None
         current = _inner_model(field.annotation)
+        node = node.get(key) if isinstance(node, dict) else None
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
@@ -566,7 +515,7 @@ def _pydantic_problems(err: ValidationError, raw: dict) -> list[Problem]:
         # union members report once per member; keep the message, drop the member tag
         loc = tuple(k for k in loc if not (isinstance(k, str) and ("[" in k or k in _TAGS)))
         field = _field_path(loc, raw)
-        owner = _model_at(Protocol, loc) if loc else Protocol
+        owner = _model_at(Protocol, loc, raw) if loc else Protocol
         key = str(loc[-1]) if loc and not isinstance(loc[-1], int) else ""
         msg = e["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
         suggestion = None
@@ -580,6 +529,12 @@ def _pydantic_problems(err: ValidationError, raw: dict) -> list[Problem]:
             allowed = _allowed_literal(owner, key)
             if allowed and isinstance(e.get("input"), str):
                 suggestion = suggest(e["input"], allowed)
+        elif e["type"] == "unknown_name":  # a name missing from a registry
+            suggestion = suggest(str(e.get("input")), e["ctx"]["names"].split(", "))
+        elif e["type"] == "too_short" and any(
+            tuple(x["loc"][: len(loc)]) == loc and len(x["loc"]) > len(loc) for x in err.errors()
+        ):
+            continue  # the items that failed are named; that none is left follows from them
         problems.append(Problem(field, e.get("input"), msg, suggestion))
     # a union failing reports each member: keep one problem per field and value
     unique: dict[tuple[str, str], Problem] = {}
@@ -593,12 +548,26 @@ _TAGS = ("float", "int", "str", "bool", "none", "tuple", "Sequential")
 
 def check_protocol(protocol: Protocol) -> list[Problem]:
     """Cross-field rules and the medical-need gate; every problem found, none raised."""
-    p = protocol
+    problems: list[Problem] = []
+    for check in (
+        _check_names,
+        _check_eligibility,
+        _check_arms,
+        _check_randomisation,
+        _check_endpoints,
+        _check_comparisons,
+        _check_sequential,
+    ):
+        problems.extend(check(protocol))
+    return problems
+
+
+def _check_names(p: Protocol) -> list[Problem]:
+    """Unique names, ascending visit days, the screening age range."""
     problems: list[Problem] = []
     arm_names = [a.name for a in p.arm]
     visit_names = [v.name for v in p.visit]
     endpoint_names = [e.name for e in p.endpoint]
-
     for kind, names in (("arm", arm_names), ("visit", visit_names), ("endpoint", endpoint_names)):
         for dup in sorted({n for n in names if names.count(n) > 1}):
             problems.append(Problem(f"{kind} ({dup})", dup, f"unique {kind} names"))
@@ -611,7 +580,12 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
         problems.append(
             Problem("population.age_years", [lo, hi], "low <= high, within 18-90 years")
         )
+    return problems
 
+
+def _check_eligibility(p: Protocol) -> list[Problem]:
+    """Each criterion, and the criterion that picks the index levels."""
+    problems: list[Problem] = []
     for i, c in enumerate(p.eligibility):
         problems.extend(_check_criterion(f"eligibility[{i}]", c))
     index = p.treatment.index_level_criterion
@@ -631,8 +605,13 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
                     suggest(index, disc_named),
                 )
             )
+    return problems
 
-    # arms and design
+
+def _check_arms(p: Protocol) -> list[Problem]:
+    """Arms against the design and blinding, and the medical-need gate."""
+    problems: list[Problem] = []
+    arm_names = [a.name for a in p.arm]
     design = p.study.design
     controls = [a for a in p.arm if a.role == "control"]
     if design == "single_arm":
@@ -671,8 +650,12 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
                 )
             )
     problems.extend(_medical_need(p))
+    return problems
 
-    # randomisation
+
+def _check_randomisation(p: Protocol) -> list[Problem]:
+    """Block sizes, strata and the ANCOVA covariates."""
+    problems: list[Problem] = []
     total = sum(a.allocation for a in p.arm)
     for b in p.randomisation.block_sizes:
         if b < total or b % total:
@@ -708,15 +691,25 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
                     suggest(name, PATIENT_VARIABLES),
                 )
             )
+    return problems
 
-    # endpoints
+
+def _check_endpoints(p: Protocol) -> list[Problem]:
+    """One primary endpoint; each endpoint by its kind (:func:`check_endpoint`)."""
+    problems: list[Problem] = []
     primaries = [e.name for e in p.endpoint if e.primary]
     if len(primaries) != 1:
         problems.append(Problem("endpoint.primary", primaries, "exactly one primary endpoint"))
     for i, e in enumerate(p.endpoint):
-        problems.extend(_check_endpoint(f"endpoint[{i}] ({e.name})", e, p, visit_names))
+        problems.extend(check_endpoint(f"endpoint[{i}] ({e.name})", e, p))
+    return problems
 
-    # comparisons
+
+def _check_comparisons(p: Protocol) -> list[Problem]:
+    """Comparisons name two different arms (none in a single-arm design)."""
+    problems: list[Problem] = []
+    arm_names = [a.name for a in p.arm]
+    design = p.study.design
     for i, c in enumerate(p.comparison):
         for role in ("treatment", "control"):
             name = getattr(c, role)
@@ -730,8 +723,13 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
             problems.append(Problem(f"comparison[{i}]", c.treatment, "two different arms"))
     if design == "single_arm" and p.comparison:
         problems.append(Problem("comparison", len(p.comparison), "none for a single-arm design"))
+    return problems
 
-    # sequential designs
+
+def _check_sequential(p: Protocol) -> list[Problem]:
+    """The [sequential] table exactly when the design is group-sequential."""
+    problems: list[Problem] = []
+    design = p.study.design
     if design == "group_sequential":
         if p.sequential is None:
             problems.append(
@@ -797,96 +795,6 @@ def _check_criterion(field: str, c: Criterion) -> list[Problem]:
             problems.append(
                 Problem(f"{field}.n_levels", list(c.n_levels), f"0 <= low <= high <= {n_listed}")
             )
-    return problems
-
-
-def _check_endpoint(field: str, e: Endpoint, p: Protocol, visit_names: list[str]) -> list[Problem]:
-    problems = []
-    needs_visit = e.kind in ("change", "percent_change", "responder")
-    if needs_visit and e.visit not in visit_names:
-        problems.append(
-            Problem(
-                f"{field}.visit",
-                e.visit,
-                "a visit name: " + ", ".join(visit_names),
-                suggest(e.visit or "", visit_names),
-            )
-        )
-    if e.kind == "responder" and e.threshold is None:
-        problems.append(Problem(f"{field}.threshold", None, "a response threshold"))
-    if e.measure == "opioid_mme":
-        # no opioid is given before baseline, so reductions from baseline mean nothing
-        if e.kind == "responder" and e.threshold_type not in LEVEL_THRESHOLDS:
-            problems.append(
-                Problem(
-                    f"{field}.threshold_type",
-                    e.threshold_type,
-                    "for measure 'opioid_mme': "
-                    + ", ".join(LEVEL_THRESHOLDS)
-                    + " (e.g. at_most 0: off all opioids)",
-                    suggest(e.threshold_type, LEVEL_THRESHOLDS),
-                )
-            )
-        if e.kind == "time_to_event" and e.event == "loss_of_response":
-            problems.append(
-                Problem(
-                    f"{field}.measure",
-                    e.measure,
-                    "vas, nrs or odi for event 'loss_of_response'",
-                    "vas",
-                )
-            )
-        if e.threshold is not None and e.threshold < 0:
-            problems.append(Problem(f"{field}.threshold", e.threshold, ">= 0 MME/day"))
-    if e.kind == "composite":
-        names = [x.name for x in p.endpoint]
-        responders = [x.name for x in p.endpoint if x.kind == "responder"]
-        if not e.components:
-            problems.append(Problem(f"{field}.components", [], "one or more responder endpoints"))
-        for c in e.components:
-            if c not in responders:
-                problems.append(
-                    Problem(
-                        f"{field}.components",
-                        c,
-                        "names of responder endpoints: " + ", ".join(responders),
-                        suggest(c, names),
-                    )
-                )
-    if e.kind == "time_to_event":
-        if e.event is None:
-            problems.append(
-                Problem(f"{field}.event", None, "further_intervention or loss_of_response")
-            )
-        if e.event == "loss_of_response" and e.threshold is None:
-            problems.append(
-                Problem(f"{field}.threshold", None, "the percent reduction that defines response")
-            )
-    allowed = {
-        "change": ("ancova", "mmrm"),
-        "percent_change": ("ancova", "mmrm"),
-        "responder": ("risk_difference", "logistic", "exact"),
-        "composite": ("risk_difference", "logistic", "exact"),
-        "time_to_event": ("cox",),
-    }[e.kind]
-    if p.study.design == "single_arm":
-        allowed = ("exact",) if e.kind in ("responder", "composite") else allowed
-    if e.analysis is not None and e.analysis not in allowed:
-        problems.append(
-            Problem(
-                f"{field}.analysis",
-                e.analysis,
-                f"for kind {e.kind!r}"
-                + (" in a single-arm design" if "exact" in allowed else "")
-                + ": "
-                + ", ".join(allowed),
-                suggest(e.analysis, allowed),
-            )
-        )
-    if p.study.design == "single_arm" and e.primary and e.kind not in ("responder", "composite"):
-        problems.append(
-            Problem(f"{field}.kind", e.kind, "responder or composite for a single-arm primary")
-        )
     return problems
 
 

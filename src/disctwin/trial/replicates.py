@@ -142,10 +142,11 @@ def analytic_power(effect: float, se: float, df: float, alpha: float) -> float:
 
 
 def _analytic_power(g: pd.DataFrame, alpha: float) -> float:
-    """The textbook power of a change endpoint analysed by ANCOVA at a single final look,
-    with the replicates' mean true effect and their root-mean-square standard error (the
-    effect and SD the simulated patients have); NaN for other endpoints and designs."""
-    if not (g["kind"].isin(["change", "percent_change"]).all() and (g["method"] == "ancova").all()):
+    """The textbook power of an endpoint analysed by ANCOVA (a mean difference) at a single
+    final look, with the replicates' mean true effect and their root-mean-square standard
+    error (the effect and SD the simulated patients have); NaN for other analyses and
+    designs."""
+    if not (g["method"] == "ancova").all():
         return float("nan")
     if not (g["decision"] == "final").all():
         return float("nan")
@@ -162,7 +163,7 @@ def _analytic_power(g: pd.DataFrame, alpha: float) -> float:
 
 def operating_characteristics(rows: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """One row per endpoint x comparison: rates, bias, coverage, size, stopping (module
-    docs), and for change endpoints the analytic power (:func:`analytic_power`) at the
+    docs), and for endpoints analysed by ANCOVA the analytic power (:func:`analytic_power`) at the
     simulated patients' true effect and standard error, to set beside the simulated
     rejection rate (``alpha``: the protocol's two-sided level)."""
     out = []
@@ -215,9 +216,9 @@ class SampleSizeSearch:
     """The outcome of :func:`find_sample_size`.
 
     Attributes:
-        table: one row per total N evaluated: N, per-arm N, power and its MC SE, and for a
-            change endpoint the analytic two-sample power at the simulated effect and SE
-            (two-sided: it counts rejections in either direction, the simulated power only
+        table: one row per total N evaluated: N, per-arm N, power and its MC SE, and for an
+            endpoint analysed by ANCOVA the analytic two-sample power at the simulated effect
+            and SE (two-sided: it counts rejections in either direction, the simulated power only
             favourable ones).
         n_total: smallest evaluated N whose estimated power reaches the target (None if
             even the largest does not).

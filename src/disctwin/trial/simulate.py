@@ -13,9 +13,9 @@
    its own observation stream (the same noise in every world), then rescue medication and
    further interventions are applied (:mod:`disctwin.trial.endpoints`). The world of the
    arm a patient was randomised to is what the trial observes; dropout then hides visits.
-4. **Analysis** per protocol (colleague's :mod:`disctwin.trial.analysis`), per comparison
+4. **Analysis** per protocol (colleague's :mod:`disctwin.stats.analysis`), per comparison
    and endpoint, with multiplicity adjustment of the primary endpoint, or at each
-   group-sequential look (:mod:`disctwin.trial.sequential` boundaries).
+   group-sequential look (:mod:`disctwin.stats.sequential` boundaries).
 5. **Truth**: the estimand is the effect in the compared patients, each patient's endpoint
    under the treatment arm's regimen minus under the control arm's, without dropout
    (hypothetical strategy for dropout; intercurrent events as part of the outcome), both
@@ -32,20 +32,23 @@ import pandas as pd
 
 from disctwin.engine import Engine, simulate_twins
 from disctwin.errors import ConfigError, Problem
+from disctwin.stats.analysis import Estimate, adjust_p_values
 from disctwin.streams import Stream, patient_generator
 from disctwin.therapies import Regimen, load_regimen
-from disctwin.trial.analysis import Estimate, adjust_p_values
 from disctwin.trial.endpoints import (
+    METHODS,
+    Endpoint,
     FollowUp,
     analyse_endpoint,
+    analysis_day,
     apply_dropout,
     apply_intercurrent_events,
+    endpoint_kind,
     endpoint_truth,
     endpoint_values,
-    exact_response_rate,
     favourable,
 )
-from disctwin.trial.protocol import Endpoint, Protocol, check_protocol
+from disctwin.trial.protocol import Protocol, check_protocol
 from disctwin.trial.randomisation import randomise
 from disctwin.trial.screening import (
     BASELINE_BEFORE_DOSE_DAYS,
@@ -288,14 +291,6 @@ def _restrict(fu: FollowUp, rows: np.ndarray) -> FollowUp:
     )
 
 
-def _endpoint_day(protocol: Protocol, e: Endpoint) -> float:
-    if e.kind == "composite":
-        return max(protocol.visit_named(protocol.endpoint_named(c).visit).day for c in e.components)
-    if e.kind == "time_to_event":
-        return protocol.visit[-1].day
-    return protocol.visit_named(e.visit).day
-
-
 def simulate_trial(
     protocol: Protocol,
     seed: int,
@@ -404,8 +399,16 @@ def simulate_trial(
 
 
 def _row(
-    e: Endpoint, comparison: str, look: int, est: Estimate, truth: float, alpha: float
+    e: Endpoint,
+    comparison: str,
+    look: int,
+    est: Estimate,
+    truth: float,
+    alpha: float,
+    null: float = 0.0,
 ) -> dict:
+    """One result row; ``null`` is the estimate of no effect (favourable is judged
+    against it: 0 for a difference, the null rate for a single-arm rate)."""
     covered = bool(est.ci_low <= truth <= est.ci_high) if np.isfinite(truth) else None
     return {
         "endpoint": e.name,
@@ -424,7 +427,7 @@ def _row(
         "truth": truth,
         "covered": covered,
         "significant": bool(est.p_value < alpha) if np.isfinite(est.p_value) else False,
-        "favourable": favourable(e, est.estimate) if np.isfinite(est.estimate) else False,
+        "favourable": favourable(e, est.estimate - null) if np.isfinite(est.estimate) else False,
         "analysis": est.method,
     }
 
@@ -477,57 +480,30 @@ def _fixed(protocol, observed, worlds, arm, variables) -> pd.DataFrame:
 
 
 def _single_arm(protocol, observed, worlds) -> pd.DataFrame:
-    from scipy import stats
-
+    """Each endpoint with a single-arm method (:attr:`AbstractEndpoint.single_arm_method`):
+    estimate, and as truth its mean in the treated world (and in the untreated one)."""
     arm = protocol.arm[0]
     treated_world, untreated = worlds[arm.regimen].follow_up, worlds["none"].follow_up
     alpha = protocol.analysis.alpha
     rows = []
     for e in protocol.endpoint:
-        values = endpoint_values(protocol, e, observed)
-        truth_values = endpoint_values(protocol, e, treated_world)
-        without = endpoint_values(protocol, e, untreated)
-        keep = values.available
-        if e.kind in ("responder", "composite"):
-            est = exact_response_rate(
-                values.value[keep], protocol.analysis.null_response_rate, alpha
-            )
-            truth = float(np.mean(truth_values.value))
-        elif e.kind in ("change", "percent_change"):
-            x = values.value[keep]
-            test = stats.ttest_1samp(x, 0.0)
-            ci = test.confidence_interval(1 - alpha)
-            est = Estimate(
-                "mean change",
-                float(np.mean(x)),
-                float(stats.sem(x)),
-                float(ci.low),
-                float(ci.high),
-                float(test.pvalue),
-                "one-sample t",
-                len(x),
-            )
-            truth = float(np.nanmean(truth_values.value))
-        else:
+        name = endpoint_kind(e).single_arm_method
+        if name is None:
             continue
-        row = _row(e, arm.name, 1, est, truth, alpha)
-        row["truth_untreated"] = float(np.nanmean(without.value))
+        values = endpoint_values(protocol, e, observed)
+        est = analyse_endpoint(protocol, e, values, None, follow_up=observed, method=name)
+        truth = float(np.nanmean(endpoint_values(protocol, e, treated_world).value))
+        row = _row(e, arm.name, 1, est, truth, alpha, null=METHODS[name]().null(protocol))
+        row["truth_untreated"] = float(np.nanmean(endpoint_values(protocol, e, untreated).value))
         rows.append(row)
     frame = pd.DataFrame(rows)
     frame["p_adjusted"] = frame["p_value"]
-    null = protocol.analysis.null_response_rate
-    better = np.where(
-        frame["kind"].isin(["responder", "composite"]),
-        frame["estimate"] > null,
-        frame["estimate"] < 0,
-    )
-    frame["favourable"] = better
     frame["success"] = frame["significant"] & frame["favourable"]
     return frame
 
 
 def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
-    from disctwin.trial.sequential import boundaries
+    from disctwin.stats.sequential import boundaries
 
     seq = protocol.sequential
     c = protocol.comparisons[0]
@@ -540,7 +516,7 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
         beta=seq.beta,
     )
     rows, treated, reg_t, reg_c = _comparison_data(protocol, c, arm)
-    endpoint_day = _endpoint_day(protocol, e)
+    endpoint_day = analysis_day(protocol, e)
     n = len(arm)
     due_calendar = np.sort(enrol_day + endpoint_day)
     looks = []
@@ -563,7 +539,7 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
             protocol, e, values, treated[in_trial], follow_up=fu, covariates=covariates
         )
         z = est.estimate / est.se if est.se > 0 else 0.0
-        z = -z if (e.lower_is_better or e.kind == "time_to_event") else z
+        z = endpoint_kind(e).direction * z  # favourable positive
         b = float(bounds.efficacy[j])
         a = float(bounds.futility[j]) if bounds.futility is not None else -np.inf
         if z >= b:

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from disctwin.errors import ConfigError
-from disctwin.trial.sequential import (
+from disctwin.stats.sequential import (
     boundaries,
     crossing_probabilities,
     fixed_sample_drift,

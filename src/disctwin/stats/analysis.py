@@ -837,88 +837,12 @@ def mmrm(
         >>> round(mmrm(data).estimate, 3)  # no missing data: equals the ANCOVA at visit 2
         -2.004
     """
-    problems: list[Problem] = []
-    if not isinstance(frame, pd.DataFrame):
-        raise ConfigError(Problem("frame", type(frame).__name__, "a pandas DataFrame"))
-    columns = {
-        "subject": subject,
-        "visit": visit,
-        "treated": treated,
-        "baseline": baseline,
-        "response": response,
-    }
-    for key, col in columns.items():
-        if col not in frame.columns:
-            problems.append(
-                Problem(
-                    key,
-                    col,
-                    f"a column of frame: {', '.join(map(str, frame.columns))}",
-                    suggest(str(col), [str(c) for c in frame.columns]),
-                )
-            )
-    if covariance not in _COVARIANCES:
-        problems.append(
-            Problem(
-                "covariance",
-                covariance,
-                ", ".join(_COVARIANCES),
-                suggest(str(covariance), _COVARIANCES),
-            )
-        )
-    if df not in ("satterthwaite", "residual"):
-        problems.append(Problem("df", df, "satterthwaite or residual"))
-    _alpha(alpha, problems)
-    _raise(problems)
-
-    data = frame[[subject, visit, treated, baseline, response]].copy()
-    present = set(data[visit].dropna().unique().tolist())
-    if isinstance(data[visit].dtype, pd.CategoricalDtype) and data[visit].cat.ordered:
-        visits = [v for v in data[visit].cat.categories if v in present]
-        data[visit] = data[visit].astype(object)
-    else:
-        visits = sorted(present)
-    if at_visit is None:
-        at_visit = visits[-1] if visits else None
-    elif at_visit not in visits:
-        problems.append(Problem("at_visit", at_visit, f"one of the visits {visits}"))
-    per_subject = data.groupby(subject, sort=True)
-    for col, key in ((treated, "treated"), (baseline, "baseline")):
-        varying = per_subject[col].nunique(dropna=False) > 1
-        if varying.any():
-            problems.append(
-                Problem(
-                    key, f"differs within subject {varying.idxmax()!r}", "one value per subject"
-                )
-            )
-    if data.duplicated([subject, visit]).any():
-        problems.append(Problem("visit", "repeated (subject, visit) rows", "one row per visit"))
-    _raise(problems)
-    subjects = per_subject.first()
-    t = _treatment(subjects[treated].to_numpy(), problems)
-    _raise(problems)
-    wide = data.pivot(index=subject, columns=visit, values=response).reindex(
-        index=subjects.index, columns=visits
-    )
-    y = wide.to_numpy(dtype=float)
-    b = subjects[baseline].to_numpy(dtype=float)
-    if not np.isfinite(b).all():
-        keep = np.isfinite(b)
-        y, t, b = y[keep], t[keep], b[keep]
+    names = (subject, visit, treated, baseline, response)
+    _mmrm_arguments(frame, names, covariance, df, alpha)
+    y, t, b, visits, at_visit = _mmrm_wide(frame, names, at_visit)
     v = len(visits)
     z = np.column_stack([np.ones(len(t)), t, b])
     q = z.shape[1]
-    for j, name in enumerate(visits):
-        seen = np.isfinite(y[:, j])
-        for arm, label in ((1, "treated"), (0, "control")):
-            if np.sum(seen & (t == arm)) < 2:
-                problems.append(
-                    Problem("visit", name, f"at least 2 {label} patients observed at each visit")
-                )
-        if seen.sum() < q + 1:
-            problems.append(Problem("visit", name, f"more than {q} patients observed"))
-    _raise(problems)
-
     pat = _patterns(y, z)
 
     def objective(theta):
@@ -965,6 +889,90 @@ def mmrm(
         # convergence by the gradient of -2 l_R instead.
         converged=float(fit.success or np.max(np.abs(fit.jac)) < 1e-3),
     )
+
+
+def _mmrm_arguments(frame, names: tuple[str, ...], covariance: str, df: str, alpha: float):
+    """The problems of :func:`mmrm`'s arguments (columns, covariance, df, alpha), raised."""
+    problems: list[Problem] = []
+    if not isinstance(frame, pd.DataFrame):
+        raise ConfigError(Problem("frame", type(frame).__name__, "a pandas DataFrame"))
+    keys = ("subject", "visit", "treated", "baseline", "response")
+    for key, col in zip(keys, names, strict=True):
+        if col not in frame.columns:
+            problems.append(
+                Problem(
+                    key,
+                    col,
+                    f"a column of frame: {', '.join(map(str, frame.columns))}",
+                    suggest(str(col), [str(c) for c in frame.columns]),
+                )
+            )
+    if covariance not in _COVARIANCES:
+        problems.append(
+            Problem(
+                "covariance",
+                covariance,
+                ", ".join(_COVARIANCES),
+                suggest(str(covariance), _COVARIANCES),
+            )
+        )
+    if df not in ("satterthwaite", "residual"):
+        problems.append(Problem("df", df, "satterthwaite or residual"))
+    _alpha(alpha, problems)
+    _raise(problems)
+
+
+def _mmrm_wide(frame: pd.DataFrame, names: tuple[str, ...], at_visit):
+    """:func:`mmrm`'s long data as (n, V) responses, (n,) treatment and baseline, the
+    ordered visits and the visit reported; raises on data it cannot fit."""
+    subject, visit, treated, baseline, response = names
+    problems: list[Problem] = []
+    data = frame[[subject, visit, treated, baseline, response]].copy()
+    present = set(data[visit].dropna().unique().tolist())
+    if isinstance(data[visit].dtype, pd.CategoricalDtype) and data[visit].cat.ordered:
+        visits = [v for v in data[visit].cat.categories if v in present]
+        data[visit] = data[visit].astype(object)
+    else:
+        visits = sorted(present)
+    if at_visit is None:
+        at_visit = visits[-1] if visits else None
+    elif at_visit not in visits:
+        problems.append(Problem("at_visit", at_visit, f"one of the visits {visits}"))
+    per_subject = data.groupby(subject, sort=True)
+    for col, key in ((treated, "treated"), (baseline, "baseline")):
+        varying = per_subject[col].nunique(dropna=False) > 1
+        if varying.any():
+            problems.append(
+                Problem(
+                    key, f"differs within subject {varying.idxmax()!r}", "one value per subject"
+                )
+            )
+    if data.duplicated([subject, visit]).any():
+        problems.append(Problem("visit", "repeated (subject, visit) rows", "one row per visit"))
+    _raise(problems)
+    subjects = per_subject.first()
+    t = _treatment(subjects[treated].to_numpy(), problems)
+    _raise(problems)
+    wide = data.pivot(index=subject, columns=visit, values=response).reindex(
+        index=subjects.index, columns=visits
+    )
+    y = wide.to_numpy(dtype=float)
+    b = subjects[baseline].to_numpy(dtype=float)
+    if not np.isfinite(b).all():
+        keep = np.isfinite(b)
+        y, t, b = y[keep], t[keep], b[keep]
+    q = 3  # regressors per visit: intercept, treatment, baseline
+    for j, name in enumerate(visits):
+        seen = np.isfinite(y[:, j])
+        for arm, label in ((1, "treated"), (0, "control")):
+            if np.sum(seen & (t == arm)) < 2:
+                problems.append(
+                    Problem("visit", name, f"at least 2 {label} patients observed at each visit")
+                )
+        if seen.sum() < q + 1:
+            problems.append(Problem("visit", name, f"more than {q} patients observed"))
+    _raise(problems)
+    return y, t, b, visits, at_visit
 
 
 def _satterthwaite(theta, structure, pat, column, objective) -> float:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from disctwin.cli import app
 from disctwin.errors import ConfigError
-from disctwin.trial.escalation import (
+from disctwin.stats.escalation import (
     Boin,
     ThreePlusThree,
     _pava,

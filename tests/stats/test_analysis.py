@@ -13,7 +13,7 @@ from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from disctwin.errors import ConfigError
-from disctwin.trial.analysis import (
+from disctwin.stats.analysis import (
     adjust_p_values,
     ancova,
     hierarchical,
