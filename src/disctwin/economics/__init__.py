@@ -25,10 +25,16 @@ from disctwin.economics.cohort import (
     simulate_individuals,
 )
 from disctwin.economics.datasets import (
+    AdverseEventUtility,
     GuidelineDiscounting,
     SickSickerInputs,
+    cost_countries,
     currencies,
     guideline_discounting,
+    load_adverse_event_utilities,
+    load_cost_items,
+    load_life_table,
+    load_overdose_mortality,
     load_sick_sicker,
     load_utility_mapping,
 )
@@ -42,6 +48,7 @@ from disctwin.economics.discounting import (
     within_cycle_weights,
 )
 from disctwin.economics.dsa import incremental_nmb, one_way_dsa
+from disctwin.economics.mortality import GompertzLifeTable, OverdoseMortality
 from disctwin.economics.outcomes import PatientOutcomes, strategy_totals
 from disctwin.economics.psa import (
     Beta,
@@ -66,6 +73,7 @@ from disctwin.economics.utilities import UtilityMapping, map_utility
 __all__ = [
     "DISCOUNT_METHODS",
     "WITHIN_CYCLE_METHODS",
+    "AdverseEventUtility",
     "Beta",
     "CohortModel",
     "CohortResult",
@@ -77,9 +85,11 @@ __all__ = [
     "EconomicParameter",
     "Fixed",
     "Gamma",
+    "GompertzLifeTable",
     "GuidelineDiscounting",
     "LogNormal",
     "Normal",
+    "OverdoseMortality",
     "PSAResult",
     "PatientOutcomes",
     "SickSickerInputs",
@@ -89,6 +99,7 @@ __all__ = [
     "calculate_icers",
     "ceac",
     "ceaf",
+    "cost_countries",
     "currencies",
     "discount_factors",
     "discounted_flow",
@@ -97,6 +108,10 @@ __all__ = [
     "evppi",
     "guideline_discounting",
     "incremental_nmb",
+    "load_adverse_event_utilities",
+    "load_cost_items",
+    "load_life_table",
+    "load_overdose_mortality",
     "load_sick_sicker",
     "load_utility_mapping",
     "map_utility",
