@@ -48,6 +48,16 @@ from disctwin.economics.discounting import (
     within_cycle_weights,
 )
 from disctwin.economics.dsa import incremental_nmb, one_way_dsa
+from disctwin.economics.from_simulation import follow_up_from_trajectories
+from disctwin.economics.lifetime import (
+    EXTRAPOLATIONS,
+    Extrapolation,
+    FollowUp,
+    LifetimeInputs,
+    LifetimeOutcomes,
+    LifetimeSettings,
+    lifetime_outcomes,
+)
 from disctwin.economics.mortality import GompertzLifeTable, OverdoseMortality
 from disctwin.economics.outcomes import PatientOutcomes, strategy_totals
 from disctwin.economics.psa import (
@@ -72,6 +82,7 @@ from disctwin.economics.utilities import UtilityMapping, map_utility
 
 __all__ = [
     "DISCOUNT_METHODS",
+    "EXTRAPOLATIONS",
     "WITHIN_CYCLE_METHODS",
     "AdverseEventUtility",
     "Beta",
@@ -83,10 +94,15 @@ __all__ = [
     "Distribution",
     "DistributionSpec",
     "EconomicParameter",
+    "Extrapolation",
     "Fixed",
+    "FollowUp",
     "Gamma",
     "GompertzLifeTable",
     "GuidelineDiscounting",
+    "LifetimeInputs",
+    "LifetimeOutcomes",
+    "LifetimeSettings",
     "LogNormal",
     "Normal",
     "OverdoseMortality",
@@ -106,8 +122,10 @@ __all__ = [
     "evaluate_cohort",
     "evpi",
     "evppi",
+    "follow_up_from_trajectories",
     "guideline_discounting",
     "incremental_nmb",
+    "lifetime_outcomes",
     "load_adverse_event_utilities",
     "load_cost_items",
     "load_life_table",
