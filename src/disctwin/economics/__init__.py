@@ -25,10 +25,16 @@ from disctwin.economics.cohort import (
     simulate_individuals,
 )
 from disctwin.economics.datasets import (
+    AdverseEventUtility,
     GuidelineDiscounting,
     SickSickerInputs,
+    cost_countries,
     currencies,
     guideline_discounting,
+    load_adverse_event_utilities,
+    load_cost_items,
+    load_life_table,
+    load_overdose_mortality,
     load_sick_sicker,
     load_utility_mapping,
 )
@@ -42,6 +48,17 @@ from disctwin.economics.discounting import (
     within_cycle_weights,
 )
 from disctwin.economics.dsa import incremental_nmb, one_way_dsa
+from disctwin.economics.from_simulation import follow_up_from_trajectories
+from disctwin.economics.lifetime import (
+    EXTRAPOLATIONS,
+    Extrapolation,
+    FollowUp,
+    LifetimeInputs,
+    LifetimeOutcomes,
+    LifetimeSettings,
+    lifetime_outcomes,
+)
+from disctwin.economics.mortality import GompertzLifeTable, OverdoseMortality
 from disctwin.economics.outcomes import PatientOutcomes, strategy_totals
 from disctwin.economics.psa import (
     Beta,
@@ -65,7 +82,9 @@ from disctwin.economics.utilities import UtilityMapping, map_utility
 
 __all__ = [
     "DISCOUNT_METHODS",
+    "EXTRAPOLATIONS",
     "WITHIN_CYCLE_METHODS",
+    "AdverseEventUtility",
     "Beta",
     "CohortModel",
     "CohortResult",
@@ -75,11 +94,18 @@ __all__ = [
     "Distribution",
     "DistributionSpec",
     "EconomicParameter",
+    "Extrapolation",
     "Fixed",
+    "FollowUp",
     "Gamma",
+    "GompertzLifeTable",
     "GuidelineDiscounting",
+    "LifetimeInputs",
+    "LifetimeOutcomes",
+    "LifetimeSettings",
     "LogNormal",
     "Normal",
+    "OverdoseMortality",
     "PSAResult",
     "PatientOutcomes",
     "SickSickerInputs",
@@ -89,14 +115,21 @@ __all__ = [
     "calculate_icers",
     "ceac",
     "ceaf",
+    "cost_countries",
     "currencies",
     "discount_factors",
     "discounted_flow",
     "evaluate_cohort",
     "evpi",
     "evppi",
+    "follow_up_from_trajectories",
     "guideline_discounting",
     "incremental_nmb",
+    "lifetime_outcomes",
+    "load_adverse_event_utilities",
+    "load_cost_items",
+    "load_life_table",
+    "load_overdose_mortality",
     "load_sick_sicker",
     "load_utility_mapping",
     "map_utility",

@@ -15,15 +15,22 @@ from importlib import resources
 
 from disctwin.economics._checks import check_name
 from disctwin.economics.discounting import Discounting
+from disctwin.economics.mortality import GompertzLifeTable, OverdoseMortality
 from disctwin.economics.psa import Distribution
-from disctwin.economics.schema import EconomicParameter, parse
+from disctwin.economics.schema import CostItem, EconomicParameter, parse
 from disctwin.economics.utilities import UtilityMapping
 
 __all__ = [
+    "AdverseEventUtility",
     "GuidelineDiscounting",
     "SickSickerInputs",
+    "cost_countries",
     "currencies",
     "guideline_discounting",
+    "load_adverse_event_utilities",
+    "load_cost_items",
+    "load_life_table",
+    "load_overdose_mortality",
     "load_sick_sicker",
     "load_utility_mapping",
 ]
@@ -142,3 +149,95 @@ def load_utility_mapping(name: str = "eq5d_from_odi_leg_back_pain") -> UtilityMa
         rmse=float(row["rmse"]),
         source=" ".join(row["source"].split()),
     )
+
+
+@dataclass(frozen=True)
+class AdverseEventUtility:
+    """Utility loss and cost of one adverse-event term.
+
+    Attributes:
+        term: the simulation's adverse-event term; disutility: utility lost while it
+            lasts; duration_years: how long; cost_item: the cost item charged per event
+            (None: no cost); cost_units: units of it per event; source: why.
+    """
+
+    term: str
+    disutility: float
+    duration_years: float
+    cost_item: str | None
+    cost_units: float
+    source: str
+
+    @property
+    def qaly_loss(self) -> float:
+        """Undiscounted QALYs lost per event."""
+        return self.disutility * self.duration_years
+
+
+def _toml(name: str) -> dict:
+    return tomllib.loads(_text(name))
+
+
+@cache
+def _cost_rows() -> tuple[dict, ...]:
+    return tuple(_toml("cost_items.toml")["cost"])
+
+
+def cost_countries() -> tuple[str, ...]:
+    """Countries (ISO alpha-3) with shipped unit costs."""
+    return tuple(sorted({row["country"] for row in _cost_rows()}))
+
+
+def load_cost_items(country: str) -> dict[str, CostItem]:
+    """Unit costs of ``country`` (``"USA"``: US payer, ``"GBR"``: UK NHS), by name.
+
+    Raises:
+        ConfigError: a country without shipped costs (nearest code suggested), or a row
+            that fails :class:`~disctwin.economics.CostItem` validation.
+    """
+    check_name("country", country, cost_countries(), "a country with shipped unit costs")
+    items = {}
+    for k, row in enumerate(_cost_rows()):
+        if row["country"] != country:
+            continue
+        fields = {key: value for key, value in row.items() if key != "country"}
+        item = parse(CostItem, fields, f"cost_items[{k}]")
+        items[item.name] = item
+    return items
+
+
+def load_life_table(country: str, sex: str) -> GompertzLifeTable:
+    """Background mortality of ``country`` and ``sex`` (``"male"``/``"female"``)."""
+    rows = {(r["country"], r["sex"]): r for r in _toml("life_tables.toml")["table"]}
+    check_name("country", country, {c for c, _ in rows}, "a country with a shipped life table")
+    check_name("sex", sex, ("female", "male"), "a sex of the life tables")
+    row = rows[(country, sex)]
+    return GompertzLifeTable(country, sex, float(row["a"]), float(row["b"]), row["source"])
+
+
+def load_overdose_mortality() -> OverdoseMortality:
+    """Opioid overdose rates by MME band and the fatal share (Dunn et al. 2010)."""
+    raw = _toml("opioid_overdose.toml")
+    bands = raw["band"]
+    edges = (*(float(b["mme_low"]) for b in bands), float(bands[-1]["mme_high"]))
+    return OverdoseMortality(
+        band_edges=edges,
+        annual_rates=tuple(float(b["annual_overdose_rate"]) for b in bands),
+        fatal_fraction=float(raw["fatal_fraction"]),
+        source=" ".join(raw["source"].split()),
+    )
+
+
+def load_adverse_event_utilities() -> dict[str, AdverseEventUtility]:
+    """Disutility, duration and cost item of each adverse-event term, by term."""
+    events = {}
+    for row in _toml("adverse_event_utilities.toml")["event"]:
+        events[row["term"]] = AdverseEventUtility(
+            term=row["term"],
+            disutility=float(row["disutility"]),
+            duration_years=float(row["duration_years"]),
+            cost_item=row.get("cost_item"),
+            cost_units=float(row.get("cost_units", 1.0)),
+            source=row["source"],
+        )
+    return events

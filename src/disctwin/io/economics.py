@@ -1,0 +1,234 @@
+"""``disctwin economics``: simulate the strategies through the engine door, evaluate them
+with :mod:`disctwin.economics`, write the results.
+
+Output directory::
+
+    OUT/results.csv     per strategy: cost, QALYs, life years, overdose deaths, cost components
+    OUT/icers.csv       ICER table with strong and extended dominance
+    OUT/value_based_price.csv   threshold price of the priced strategy (if any)
+    OUT/ceac.csv        cost-effectiveness acceptability curves from the PSA
+    OUT/psa.csv         per draw and strategy: cost, QALYs
+    OUT/run.json        provenance (config, seed, versions, model digest)
+
+The PSA draws the unit costs uniformly within their shipped ranges (parameter uncertainty
+of costs only; the patients, hence patient variability, are the same in every draw).
+Everything is written to a temporary directory first and moved into place, so a failure
+leaves nothing partial.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from disctwin.economics import (
+    Discounting,
+    Extrapolation,
+    LifetimeInputs,
+    LifetimeSettings,
+    PSAResult,
+    calculate_icers,
+    ceac,
+    follow_up_from_trajectories,
+    lifetime_outcomes,
+    load_adverse_event_utilities,
+    load_cost_items,
+    load_life_table,
+    load_overdose_mortality,
+    load_utility_mapping,
+    strategy_totals,
+    value_based_price,
+)
+from disctwin.economics.strategies import StrategiesSpec, parse_strategies
+from disctwin.engine import Record, simulate
+from disctwin.errors import ConfigError, Problem
+from disctwin.io.provenance import canonical_json, provenance
+from disctwin.population import sample_population
+from disctwin.units import DAYS_PER_YEAR
+
+__all__ = ["EconomicsRun", "read_strategies", "run_economics"]
+
+
+@dataclass(frozen=True)
+class EconomicsRun:
+    """What :func:`run_economics` produced."""
+
+    spec: StrategiesSpec
+    summary: pd.DataFrame
+    icers: pd.DataFrame
+    ceac: pd.DataFrame
+    psa: PSAResult
+    value_based_price: pd.DataFrame
+
+
+def read_strategies(path: Path) -> tuple[StrategiesSpec, Path]:
+    """The validated strategies file and its directory (regimen paths are relative to it)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(Problem("STRATEGIES", str(path), "an existing TOML file"))
+    try:
+        raw = tomllib.loads(path.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(Problem("STRATEGIES", str(path), f"valid TOML ({err})")) from None
+    return parse_strategies(raw), path.parent
+
+
+def _follow_ups(spec: StrategiesSpec, base: Path):
+    from disctwin.therapies import load_regimen
+
+    choice = spec.population
+    population = sample_population(choice.n_patients, seed=choice.seed)
+    rng = np.random.default_rng([choice.seed, 24])
+    age = rng.uniform(*choice.age_years, size=choice.n_patients)
+    day0 = age * DAYS_PER_YEAR
+    days = np.asarray(spec.follow_up_days, dtype=float)
+    population_id = f"sample_population(n={choice.n_patients}, seed={choice.seed})"
+    follow_ups = []
+    for strategy in spec.strategies:
+        regimen = None
+        if strategy.regimen is not None:
+            candidate = base / strategy.regimen
+            regimen = load_regimen(candidate if candidate.is_file() else strategy.regimen)
+        run = simulate(
+            population,
+            regimen,
+            ages_days=day0[:, None] + days,
+            treatment_age_days=day0 if regimen is not None else None,
+            record=Record(parameters=regimen is not None),
+        )
+        follow_ups.append(
+            follow_up_from_trajectories(
+                run,
+                strategy.name,
+                treatment_age_days=day0,
+                population_id=population_id,
+                one_off_costs=strategy.one_off_costs,
+                acquisition_units=strategy.acquisition_units,
+            )
+        )
+    return follow_ups
+
+
+def _evaluate(spec, follow_ups, costs) -> tuple[pd.DataFrame, list]:
+    rate_costs, rate_effects = spec.discount_rates()
+    settings = LifetimeSettings(
+        horizon_years=spec.horizon_years,
+        cycle_years=spec.cycle_years,
+        extrapolation=Extrapolation(spec.extrapolation, spec.half_life_years),
+        discounting=Discounting(rate_costs, rate_effects),
+    )
+    tables = {s: load_life_table(spec.country, s) for s in ("female", "male")}
+    outcomes = []
+    for strategy, follow_up in zip(spec.strategies, follow_ups, strict=True):
+        inputs = LifetimeInputs(
+            costs,
+            load_utility_mapping(),
+            tables,
+            load_overdose_mortality(),
+            load_adverse_event_utilities(),
+            price=strategy.price,
+        )
+        outcomes.append(lifetime_outcomes(follow_up, inputs, settings))
+    return strategy_totals([o.patient_outcomes() for o in outcomes]), outcomes
+
+
+def run_economics(
+    spec: StrategiesSpec,
+    base: Path,
+    out: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> EconomicsRun:
+    """Simulate, evaluate, run the PSA and write OUT (module docs)."""
+    unknown = sorted(
+        {c for s in spec.strategies for c in s.one_off_costs} - set(load_cost_items(spec.country))
+    )
+    if unknown:
+        raise ConfigError(
+            Problem("strategies.one_off_costs", unknown, "cost items shipped for the country")
+        )
+    follow_ups = _follow_ups(spec, base)
+    costs = load_cost_items(spec.country)
+    summary, outcomes = _evaluate(spec, follow_ups, costs)
+    for o in outcomes:
+        summary.loc[o.strategy, "life_years"] = float(np.mean(o.life_years))
+        summary.loc[o.strategy, "overdose_deaths"] = float(np.mean(o.overdose_deaths))
+        for name, value in o.components.items():
+            summary.loc[o.strategy, f"cost_{name}"] = value
+    icers = calculate_icers(summary)
+    vbp_rows = []
+    for strategy in spec.strategies:
+        if strategy.priced:
+            unpriced = summary.copy()
+            units = max(strategy.acquisition_units, 1e-12)
+            unpriced.loc[strategy.name, "cost"] -= strategy.price * strategy.acquisition_units
+            vbp = value_based_price(unpriced, strategy.name, spec.threshold, units=units)
+            vbp_rows.append(vars(vbp))
+    rng = np.random.default_rng([spec.seed, 2024])
+    draws_costs, draws_effects, draws = [], [], []
+    for k in range(spec.psa_draws):
+        drawn = {
+            name: item.model_copy(update={"value": float(rng.uniform(*item.range))})
+            for name, item in costs.items()
+        }
+        totals, _ = _evaluate(spec, follow_ups, drawn)
+        draws_costs.append(totals["cost"].to_numpy())
+        draws_effects.append(totals["qaly"].to_numpy())
+        draws.append({name: item.value for name, item in drawn.items()})
+        if progress is not None:
+            progress(k + 1, spec.psa_draws)
+    names = tuple(s.name for s in spec.strategies)
+    if spec.psa_draws:
+        psa = PSAResult(names, pd.DataFrame(draws), np.array(draws_costs), np.array(draws_effects))
+        thresholds = np.linspace(0, 3 * spec.threshold, 31)
+        curves = ceac(psa, thresholds)
+    else:
+        psa = PSAResult(
+            names,
+            pd.DataFrame({"none": [0.0]}),
+            summary[["cost"]].T.to_numpy(),
+            summary[["qaly"]].T.to_numpy(),
+        )
+        curves = pd.DataFrame(columns=["threshold", "strategy", "probability"])
+    result = EconomicsRun(spec, summary, icers, curves, psa, pd.DataFrame(vbp_rows))
+    _write(result, Path(out))
+    return result
+
+
+def _write(result: EconomicsRun, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".econ-", dir=out.parent))
+    try:
+        result.summary.to_csv(tmp / "results.csv")
+        result.icers.to_csv(tmp / "icers.csv", index=False)
+        result.value_based_price.to_csv(tmp / "value_based_price.csv", index=False)
+        result.ceac.to_csv(tmp / "ceac.csv", index=False)
+        long = []
+        for j, name in enumerate(result.psa.strategies):
+            long.append(
+                pd.DataFrame(
+                    {
+                        "draw": np.arange(len(result.psa.costs)),
+                        "strategy": name,
+                        "cost": result.psa.costs[:, j],
+                        "qaly": result.psa.effects[:, j],
+                    }
+                )
+            )
+        pd.concat(long).to_csv(tmp / "psa.csv", index=False)
+        manifest = provenance(json.loads(canonical_json(result.spec.model_dump(mode="json"))))
+        (tmp / "run.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,86 @@
+"""The strategies file and ``disctwin economics``: one error per bad input, nothing
+written; a tiny run writes results, ICERs, CEAC, plots and provenance."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from disctwin.cli import app
+from disctwin.economics.strategies import parse_strategies
+from disctwin.errors import ConfigError
+
+REGIMENS = Path(__file__).parents[2] / "examples" / "regimens"
+
+
+def raw(**changes):
+    base = {
+        "name": "t",
+        "country": "USA",
+        "threshold": 100000,
+        "horizon_years": 5,
+        "psa_draws": 3,
+        "population": {"n_patients": 12, "seed": 1},
+        "follow_up_days": [0.0, 182.0, 364.0],
+        "strategies": [
+            {"name": "none"},
+            {"name": "opioids", "regimen": str(REGIMENS / "opioid_long_term_60mme.toml")},
+        ],
+    }
+    return {**base, **changes}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"country": "GRB"}, "country"),
+        ({"rate_costs": 3.5}, "rate_costs"),
+        ({"strategies": [{"name": "a", "price": -1.0}, {"name": "b"}]}, "strategies[0].price"),
+        (
+            {"strategies": [{"name": "a", "population": "p1"}, {"name": "b", "population": "p2"}]},
+            "strategies.population",
+        ),
+    ],
+)
+def test_bad_input_is_one_error_naming_the_field(changes, field):
+    with pytest.raises(ConfigError) as err:
+        parse_strategies(raw(**changes))
+    assert field in str(err.value)
+
+
+def test_cli_writes_results_icers_ceac_plots_and_provenance(tmp_path):
+    spec = tmp_path / "s.toml"
+    lines = [
+        'name = "t"',
+        'country = "GBR"',
+        "threshold = 20000",
+        "horizon_years = 5",
+        "psa_draws = 3",
+        "follow_up_days = [0.0, 182.0, 364.0]",
+        "[population]",
+        "n_patients = 12",
+        "seed = 1",
+        "[[strategies]]",
+        'name = "none"',
+        "[[strategies]]",
+        'name = "opioids"',
+        f'regimen = "{REGIMENS / "opioid_long_term_60mme.toml"}"',
+    ]
+    spec.write_text("\n".join(lines))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["economics", str(spec), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for name in ("results.csv", "icers.csv", "ceac.csv", "psa.csv", "ce_plane.png", "ceac.png"):
+        assert (out / name).is_file()
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["config"]["country"] == "GBR" and "model_digest" in manifest
+
+
+def test_cli_bad_file_writes_nothing(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text('name = "t"\ncountry = "XYZ"\nthreshold = 1\n')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["economics", str(spec), "--out", str(out)])
+    assert result.exit_code == 2 and "country" in result.output
+    assert not out.exists()
