@@ -15,6 +15,9 @@ from disctwin.io import run_simulation
 from disctwin.model.observables import FINDINGS
 from disctwin.population import PopulationSpec
 
+# population-scale or published-trial checks: the full suite (CI) runs them
+pytestmark = pytest.mark.slow
+
 N = 20_000
 AGES = [20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0]
 

@@ -32,6 +32,9 @@ from disctwin.inference.calibration import (
 from disctwin.params import load_parameter_set, load_posterior, posterior_draw
 from disctwin.population import sample_population
 
+# population-scale or published-trial checks: the full suite (CI) runs them
+pytestmark = pytest.mark.slow
+
 
 def test_targets_are_every_published_point_with_its_size():
     targets = calibration_targets()

@@ -16,6 +16,9 @@ from disctwin.model.observables import true_observables
 from disctwin.population import sample_population
 from disctwin.units import DAYS_PER_YEAR
 
+# population-scale or published-trial checks: the full suite (CI) runs them
+pytestmark = pytest.mark.slow
+
 N_PATIENTS = 50
 AGES = np.arange(10.0, 70.1, 5.0)  # 60 years from the start age
 

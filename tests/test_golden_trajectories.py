@@ -11,8 +11,6 @@ import pytest
 
 from golden import CASES, GOLDEN_FILE, compute, host_cpu
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def stored():
@@ -30,6 +28,8 @@ def test_trajectories_unchanged(case, stored, current):
         assert current[case]["digest"] == stored["cases"][case]["digest"]
     else:  # another instruction set may round differently in the last bit
         np.testing.assert_allclose(
-            current[case]["state_means"], stored["cases"][case]["state_means"],
-            rtol=1e-9, atol=1e-14,
+            current[case]["state_means"],
+            stored["cases"][case]["state_means"],
+            rtol=1e-9,
+            atol=1e-14,
         )

@@ -16,6 +16,9 @@ from disctwin.params import load_parameter_set
 from disctwin.population import default_parameter_vector, sample_population
 from disctwin.units import DAYS_PER_YEAR
 
+# population-scale or published-trial checks: the full suite (CI) runs them
+pytestmark = pytest.mark.slow
+
 roadrunner = pytest.importorskip("roadrunner")
 libsbml = pytest.importorskip("libsbml")
 

@@ -13,6 +13,7 @@ import sys
 
 import numba
 import numpy as np
+import pytest
 from scipy.integrate import solve_ivp
 from scipy.linalg import expm
 
@@ -164,6 +165,7 @@ def test_stiff_linear_system_matches_expm(build):
     assert n_acc < 400  # L-stable: steps follow the slow mode after the transient
 
 
+@pytest.mark.slow
 def test_robertson_matches_radau(build):
     m = build("robertson")
 
@@ -191,6 +193,7 @@ def test_robertson_matches_radau(build):
     np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=0, atol=1e-9)  # mass conserved
 
 
+@pytest.mark.slow
 def test_non_autonomous_uses_dfdt(build):
     """y' = -50 (y - cos t), y(0) = 0: against the exact solution and Radau."""
     m = build("scalar")
@@ -214,6 +217,7 @@ def test_non_autonomous_uses_dfdt(build):
 
 
 # ------------------------------------------------------------------ block-arrow structure
+@pytest.mark.slow
 def test_block_arrow_matches_radau_and_dense_declaration(build):
     """3 blocks of 2 + 1 tail state. The structured model's jac poisons every entry outside
     the block-arrow structure with NaN, so reading one would make the result NaN."""
@@ -253,6 +257,7 @@ def test_block_arrow_steps_do_not_depend_on_stiffness(build):
     assert max(counts) < 1.1 * min(counts), counts
 
 
+@pytest.mark.slow
 def test_all_tail_declaration_is_identical_to_one_block(build):
     """N_BLOCKS = 0 (everything in the tail) runs the same LU on the same matrix."""
     block, tail = build("robertson"), build("robertson_tail")
@@ -266,6 +271,7 @@ def test_all_tail_declaration_is_identical_to_one_block(build):
     assert np.array_equal(y_b, y_t)
 
 
+@pytest.mark.slow
 def test_two_tail_states_with_pivoting_match_radau(build):
     m = build("two_tail")
     p = np.array([0.5, 30.0, 1000.0])
@@ -547,6 +553,7 @@ def test_population_reports_failures_without_raising(build):
     assert n_steps[0] > 0
 
 
+@pytest.mark.slow
 def test_population_matches_radau(build):
     m = build("arrow")
     t0, Y0, P, T_out, _, _ = _population(6, seed=3)
@@ -621,6 +628,7 @@ print(deltas[1][0], deltas[2][0], deltas[1][1], deltas[2][1])
 """
 
 
+@pytest.mark.slow
 def test_no_allocation_per_step(build, kernel_cache_dir, model_sources):
     """NRT allocation count of a solve_patient call does not grow with the step count."""
     build("limit_cycle")  # compiled (and cached on disk) in this session already

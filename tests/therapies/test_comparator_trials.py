@@ -14,6 +14,9 @@ from published_trials import trial as _trial
 from disctwin.trial.endpoints import BASELINE, visit_column
 from disctwin.trial.nonspecific import PARTS, response_parts
 
+# population-scale or published-trial checks: the full suite (CI) runs them
+pytestmark = pytest.mark.slow
+
 
 def test_chou2015_epidural_steroid_vs_placebo_short_term_benefit_only():
     """Chou 2015: -7.55/100 at 2-4 weeks, about 0 at 12 months.

@@ -13,6 +13,9 @@ from published_trials import arm_rates as _arm_rates
 from published_trials import row as _row
 from published_trials import trial as _trial
 
+# population-scale or published-trial checks: the full suite (CI) runs them
+pytestmark = pytest.mark.slow
+
 #: Trial replicates (seeds) over which the Nguyen 2017 arms are averaged.
 NGUYEN_SEEDS = (5, 6, 7, 8, 9, 10)
 

@@ -9,7 +9,8 @@ import pytest
 import statsmodels.formula.api as smf
 
 from disctwin.errors import ConfigError
-from disctwin.trial import adam_datasets, load_protocol, protocol_from_dict, simulate_trial
+from disctwin.io.cdisc import adam_datasets
+from disctwin.trial import load_protocol, protocol_from_dict, simulate_trial
 from disctwin.trial.endpoints import FollowUp, endpoint_truth, endpoint_values
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "protocols"

@@ -4,6 +4,7 @@ patient felt pain (the pain course's drive above zero), read on the history grid
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from disctwin.trial.screening import _history, history_grid_months
 
@@ -41,6 +42,7 @@ def test_moderate_pain_duration_is_its_own_trailing_run_and_never_exceeds_chroni
     assert without["moderate_pain_months"].tolist() == [0.0] * 3
 
 
+@pytest.mark.slow
 def test_screened_moderate_pain_history_reads_the_same_pain_course():
     """On screened candidates: months of at least moderate pain never exceed months of any
     pain, the criterion fails some candidates, and a protocol asking for it enrols only

@@ -3,9 +3,13 @@ parallel test runner can balance it against the other trial tests)."""
 
 from __future__ import annotations
 
+import pytest
 from test_trial_simulate import null_protocol
 
 from disctwin.trial import protocol_from_dict
+
+# population-scale or published-trial checks: the full suite (CI) runs them
+pytestmark = pytest.mark.slow
 
 
 def test_no_effect_type_one_error_and_coverage():

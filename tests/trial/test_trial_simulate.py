@@ -13,15 +13,8 @@ from scipy.stats import binomtest
 from typer.testing import CliRunner
 
 from disctwin.cli import app
-from disctwin.trial import (
-    adam_datasets,
-    dump_protocol,
-    protocol_from_dict,
-    screen,
-    sdtm_domains,
-    simulate_trial,
-    write_run,
-)
+from disctwin.io.cdisc import adam_datasets, sdtm_domains, write_run
+from disctwin.trial import dump_protocol, protocol_from_dict, screen, simulate_trial
 
 
 def null_protocol(**study) -> dict:
@@ -106,6 +99,7 @@ def test_screening_values_are_the_trial_data(trial):
     np.testing.assert_allclose(vas["QSSTRESN"].to_numpy(), trial.screening.variables["vas"])
 
 
+@pytest.mark.slow
 def test_baseline_is_the_report_screening_foresaw_and_can_confirm_eligibility(trial):
     """The baseline visit precedes randomisation: its reports are screening variables and
     become the trial's baseline. Enrolled at a noisy peak, patients report less a day later
@@ -124,6 +118,7 @@ def test_baseline_is_the_report_screening_foresaw_and_can_confirm_eligibility(tr
     assert confirmed.screening.failures["pain at baseline"] > 0
 
 
+@pytest.mark.slow
 def test_reproducible(protocol, trial):
     again = simulate_trial(protocol, 11, replicate=3)
     assert again.results.equals(trial.results)
@@ -174,6 +169,7 @@ def test_cdisc_columns_and_subject_counts(trial):
     assert set(sdtm["mo"]["VISIT"]) <= {"SCREENING", "M3"}
 
 
+@pytest.mark.slow
 def test_ancova_and_logistic_estimates_equal_statsmodels_on_the_exported_adam(tmp_path):
     """A statistician refitting the protocol's analyses on the exported ADaM (records with
     ANL01FL = "Y") gets the trial's estimates: ANCOVA of CHG on arm + BASE (+ the protocol's
@@ -224,6 +220,7 @@ def test_ancova_and_logistic_estimates_equal_statsmodels_on_the_exported_adam(tm
     assert np.isclose(row.se, fit.bse["TRT"], rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_run_directory_duckdb_and_resume(tmp_path, protocol):
     out = tmp_path / "run"
     first = write_run(protocol, 2, 5, out)
@@ -246,6 +243,7 @@ def test_run_directory_duckdb_and_resume(tmp_path, protocol):
     assert manifest["complete"] and manifest["provenance"]["config"]["seed"] == 5
 
 
+@pytest.mark.slow
 def test_group_sequential_looks():
     d = null_protocol(design="group_sequential", n_patients=30)
     d["endpoint"] = d["endpoint"][:2]  # primary change + a secondary responder endpoint
@@ -285,6 +283,7 @@ def test_single_arm_exact_interval():
     assert 0 <= row["truth_untreated"] <= 1
 
 
+@pytest.mark.slow
 def test_cli_runs_a_protocol_end_to_end(tmp_path, protocol):
     path = tmp_path / "p.toml"
     path.write_text(dump_protocol(protocol))
@@ -309,6 +308,7 @@ def test_cli_runs_a_protocol_end_to_end(tmp_path, protocol):
     assert "Traceback" not in bad.output
 
 
+@pytest.mark.slow
 @pytest.mark.slow
 def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
     small = protocol_from_dict(null_protocol(n_patients=12))

@@ -77,7 +77,7 @@ def trial_command(
         _find_n(p, replicates, seed, power, n_max, out)
         return
 
-    from disctwin.trial import write_run
+    from disctwin.io.cdisc import write_run
 
     progress = Progress(
         TextColumn("[bold]trials"),

@@ -513,7 +513,7 @@ class _VirtualCohort:
             )
         return P
 
-    def solve(self, values_list: Sequence[Sequence[float]], ages_years, rtol: float):
+    def observables(self, values_list: Sequence[Sequence[float]], ages_years, rtol: float):
         from disctwin.engine import Engine, simulate
 
         P = np.vstack([self.parameters(v) for v in values_list])
@@ -551,7 +551,7 @@ class _DiscStage:
     def predict(self, values_list) -> np.ndarray:
         """(k, n_targets) prevalences in % for k parameter vectors."""
         k = len(values_list)
-        disc, patient, ok = self.cohort.solve(values_list, BRINJIKJI_AGES, self.rtol)
+        disc, patient, ok = self.cohort.observables(values_list, BRINJIKJI_AGES, self.rtol)
         out = np.empty((k, len(self.targets)))
         for s, values in enumerate(values_list):
             rows = slice(s * self.n, (s + 1) * self.n)
@@ -748,7 +748,7 @@ class _PainStage:
         Kept as the amplified nociceptive input relative to ``pain_scale`` and the
         psychosocial multiplier, so that :meth:`expected_pain` can apply another
         ``pain_scale`` exactly (it enters the pain map only, not the rate laws)."""
-        _, patient, ok = self.cohort.solve([disc_values], self.ages, self.rtol)
+        _, patient, ok = self.cohort.observables([disc_values], self.ages, self.rtol)
         latent = np.clip(patient["pain_latent"], 0.0, 10.0)
         n = self.ps["pain_exponent"].value
         ratio = (latent / np.maximum(10.0 - latent, 1e-12)) ** (1.0 / n)  # input / scale

@@ -21,11 +21,13 @@ def package_version() -> str:
 
 
 def model_digest() -> str:
-    """SHA-256 (first 16 hex) of the source files that define the model's equations."""
-    root = Path(__file__).resolve().parents[1]
+    """SHA-256 (first 16 hex) of the source files that define the model: every module of
+    ``disctwin.model`` (states, process builders, rate laws, observables, conventions)."""
+    root = Path(__file__).resolve().parents[1] / "model"
     h = hashlib.sha256()
-    for rel in ("model/equations.py", "model/states.py", "model/observables.py"):
-        h.update((root / rel).read_bytes())
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -13,14 +13,6 @@ from disctwin.stats.analysis import (
     time_to_event,
 )
 from disctwin.stats.sequential import Boundaries, boundaries, crossing_probabilities
-from disctwin.trial.cdisc import (
-    ADAM_DATASETS,
-    SDTM_DOMAINS,
-    adam_datasets,
-    build_database,
-    sdtm_domains,
-    write_run,
-)
 from disctwin.trial.endpoints import FollowUp, endpoint_values, exact_response_rate
 from disctwin.trial.nonspecific import ResponseParts, response_parts
 from disctwin.trial.protocol import (
@@ -44,10 +36,8 @@ from disctwin.trial.screening import Screening, screen
 from disctwin.trial.simulate import SequentialOutcome, TrialResult, simulate_trial
 
 __all__ = [
-    "ADAM_DATASETS",
     "DISC_VARIABLES",
     "PATIENT_VARIABLES",
-    "SDTM_DOMAINS",
     "Boundaries",
     "Estimate",
     "FollowUp",
@@ -58,11 +48,9 @@ __all__ = [
     "Screening",
     "SequentialOutcome",
     "TrialResult",
-    "adam_datasets",
     "adjust_p_values",
     "ancova",
     "boundaries",
-    "build_database",
     "check_protocol",
     "crossing_probabilities",
     "dump_protocol",
@@ -83,9 +71,7 @@ __all__ = [
     "risk_difference",
     "run_replicates",
     "screen",
-    "sdtm_domains",
     "simulate_trial",
     "stratum_codes",
     "time_to_event",
-    "write_run",
 ]
