@@ -14,53 +14,11 @@ from typer.testing import CliRunner
 
 from disctwin.cli import app
 from disctwin.io.cdisc import adam_datasets, sdtm_domains, write_run
+from disctwin.testing import canonical_protocol_dict
 from disctwin.trial import dump_protocol, protocol_from_dict, screen, simulate_trial
 
-
-def null_protocol(**study) -> dict:
-    """Two arms with the same control regimen: no effect by construction."""
-    return {
-        "study": {"id": "NULL", "n_patients": 24, "blinded": True, **study},
-        "eligibility": [
-            {"name": "pain", "variable": "vas", "min": 40},
-            {"name": "chronic", "variable": "clbp_duration_months", "min": 3},
-            {"name": "young", "variable": "age_years", "max": 60},
-            {
-                "name": "no extrusion",
-                "kind": "exclusion",
-                "variable": "disc_extrusion",
-                "equals": 1,
-            },
-        ],
-        "arm": [
-            {"name": "sham_a", "regimen": "sham_intradiscal", "role": "control"},
-            {"name": "sham_b", "regimen": "sham_intradiscal"},
-        ],
-        "randomisation": {"block_sizes": [2, 4], "strata": [{"variable": "opioid_use"}]},
-        "visit": [{"name": "m3", "day": 91, "mri": True}, {"name": "m6", "day": 182}],
-        "dropout": {"annual_rate": 0.3, "pain_log_hazard_per_10_vas": 0.3},
-        "rescue": {"vas_threshold": 80, "vas_effect": 5},
-        "further_intervention": {"vas_threshold": 60, "probability_per_visit": 0.2},
-        "endpoint": [
-            {"name": "vas_chg", "kind": "change", "visit": "m6", "primary": True},
-            {"name": "vas30", "kind": "responder", "visit": "m6", "threshold": 30},
-            {
-                "name": "odi10",
-                "kind": "responder",
-                "measure": "odi",
-                "visit": "m6",
-                "threshold": 10,
-                "threshold_type": "points",
-            },
-            {
-                "name": "both",
-                "kind": "composite",
-                "components": ["vas30", "odi10"],
-                "no_further_intervention": True,
-            },
-            {"name": "surgery", "kind": "time_to_event", "event": "further_intervention"},
-        ],
-    }
+# two arms with the same control regimen: no effect by construction
+null_protocol = canonical_protocol_dict
 
 
 @pytest.fixture(scope="module")
