@@ -1,6 +1,6 @@
 """The redesign changes no number: trajectories of 200 patients, untreated and under three
 regimens (gene transfer, intrathecal, cell therapy), equal the digests stored before it
-(``tests/golden.py``)."""
+(``tests/engine/golden.py``)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Made before the "one door to the engine" redesign (issue 22) from the code of co
 d87bbe3, so that the redesign can prove it changed no number: the SHA-256 of every state
 (and of the parameters in force under a regimen) at the output ages must stay the same, bit
 for bit. Regenerate (only for a change meant to alter the model's numbers, saying so in the
-commit) with ``python tests/golden.py --write``.
+commit) with ``python tests/engine/golden.py --write``.
 
 Bit-for-bit holds on one kind of processor: Numba compiles for the host CPU, and another
 instruction set may round differently in the last bit. The file records the CPU it was made
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOLDEN_FILE = Path(__file__).with_name("data") / "golden_trajectories.json"
 N_PATIENTS = 200
 SEED = 4711
@@ -89,7 +89,7 @@ def compute() -> dict[str, dict]:
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--write"]:
-        sys.exit("usage: python tests/golden.py --write")
+        sys.exit("usage: python tests/engine/golden.py --write")
     payload = {"cpu": host_cpu(), "n_patients": N_PATIENTS, "seed": SEED, "cases": compute()}
     GOLDEN_FILE.parent.mkdir(exist_ok=True)
     GOLDEN_FILE.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")

@@ -8,7 +8,7 @@ from disctwin.model import DISC_STATES, PATIENT_STATES, build_model
 from disctwin.params import load_parameter_set
 from disctwin.report import describe_html, describe_markdown
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "model.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "model.md"
 
 
 def test_docs_model_md_is_the_generated_reference():
