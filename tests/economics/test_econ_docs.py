@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["__init__", "cea", "cohort", "discounting", "utilities"]
+MODULES = ["__init__", "budget", "cea", "cohort", "discounting", "utilities"]
 
 
 @pytest.mark.parametrize("module", MODULES)

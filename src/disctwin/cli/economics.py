@@ -4,13 +4,16 @@ PSA and CEAC of the strategies, with plots and provenance."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from disctwin.cli.app import app, console, user_errors
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @app.command("economics")
@@ -25,7 +28,7 @@ def economics(
     """Simulate each strategy on one virtual population and evaluate it: lifetime costs and
     QALYs, ICER table with dominance, value-based price, PSA, CEAC; CSVs, plots, run.json."""
     from disctwin.io.economics import read_strategies, run_economics
-    from disctwin.report.economics import plot_ce_plane, plot_ceac
+    from disctwin.report.economics import plot_budget_impact, plot_ce_plane, plot_ceac
 
     spec, base = read_strategies(strategies)
     if psa_draws is not None:
@@ -56,4 +59,27 @@ def economics(
             f"value-based price of {row.strategy} at {row.threshold:,.0f}/QALY: "
             f"{row.price:,.0f} per unit (binding comparator {row.binding_comparator})"
         )
+    if result.budget_impact is not None:
+        _print_budget_impact(result.budget_impact)
+        plot_budget_impact(result.budget_impact, out / "budget_impact.png")
     console.print(f"written to {out}")
+
+
+def _print_budget_impact(budget: pd.DataFrame) -> None:
+    first = budget.iloc[0]
+    table = Table(
+        title=f"Budget impact ({first['country']}, {first['perspective']}, {first['currency']}, "
+        f"price {first['price_per_unit']:,.0f} per unit, undiscounted)"
+    )
+    for column in ("year", "eligible", "uptake", "starting", "impact", "cumulative"):
+        table.add_column(column)
+    for row in budget.itertuples():
+        table.add_row(
+            str(row.year),
+            f"{row.eligible_patients:,.0f}",
+            f"{row.uptake:.0%}",
+            f"{row.patients_starting:,.0f}",
+            f"{row.budget_impact:,.0f}",
+            f"{row.cumulative_budget_impact:,.0f}",
+        )
+    console.print(table)

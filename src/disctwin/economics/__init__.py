@@ -9,6 +9,7 @@ of information. Reads results (cohort models, per-patient outcomes); never runs 
 20.711
 """
 
+from disctwin.economics.budget import MAX_BUDGET_YEARS, annual_costs, budget_impact
 from disctwin.economics.cea import (
     ValueBasedPrice,
     calculate_icers,
@@ -83,6 +84,7 @@ from disctwin.economics.utilities import UtilityMapping, map_utility
 __all__ = [
     "DISCOUNT_METHODS",
     "EXTRAPOLATIONS",
+    "MAX_BUDGET_YEARS",
     "WITHIN_CYCLE_METHODS",
     "AdverseEventUtility",
     "Beta",
@@ -112,6 +114,8 @@ __all__ = [
     "Uniform",
     "UtilityMapping",
     "ValueBasedPrice",
+    "annual_costs",
+    "budget_impact",
     "calculate_icers",
     "ceac",
     "ceaf",

@@ -158,7 +158,7 @@ def parse(model: type[Model], raw: Mapping[str, object], prefix: str) -> Model:
         problems = []
         for e in err.errors():
             loc = ".".join(str(x) for x in e["loc"])
-            value = raw.get(e["loc"][0], e.get("input")) if e["loc"] else e.get("input")
+            value = _at(raw, e["loc"], e.get("input")) if e["loc"] else e.get("input")
             if e["type"] == "missing":
                 value = "(missing)"
             allowed = e["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
@@ -166,3 +166,17 @@ def parse(model: type[Model], raw: Mapping[str, object], prefix: str) -> Model:
                 allowed = "a value is required"
             problems.append(Problem(f"{prefix}.{loc}" if loc else prefix, value, allowed))
         raise ConfigError(problems) from None
+
+
+def _at(raw: Mapping[str, object], loc: tuple[int | str, ...], default: object) -> object:
+    """The value the user wrote at ``loc`` (a pydantic error location), else ``default``."""
+    value: object = raw
+    for key in loc:
+        in_mapping = isinstance(value, Mapping) and key in value
+        in_sequence = (
+            isinstance(value, list | tuple) and isinstance(key, int) and 0 <= key < len(value)
+        )
+        if not (in_mapping or in_sequence):
+            return default
+        value = value[key]  # type: ignore[index]  # narrowed above: a mapping or a sequence
+    return value

@@ -11,14 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from disctwin.economics._checks import check_discount_rate, check_name
+from disctwin.economics.budget import MAX_BUDGET_YEARS
 from disctwin.economics.datasets import cost_countries, guideline_discounting
 from disctwin.economics.schema import parse
 from disctwin.errors import ConfigError, Problem
 
-__all__ = ["PopulationChoice", "StrategiesSpec", "StrategySpec", "parse_strategies"]
+__all__ = [
+    "BudgetImpactSpec",
+    "PopulationChoice",
+    "StrategiesSpec",
+    "StrategySpec",
+    "parse_strategies",
+]
 
 
 class PopulationChoice(BaseModel):
@@ -46,6 +53,66 @@ class StrategySpec(BaseModel):
     population: str | None = None
 
 
+class BudgetImpactSpec(BaseModel):
+    """The ``[budget_impact]`` table: a new strategy displacing a comparator over 1-5 years.
+
+    Attributes:
+        strategy: the new strategy (a name in ``strategies``).
+        comparator: the strategy it displaces (another name in ``strategies``).
+        eligible_patients: patients eligible to start in each year (one number: every
+            year), >= 0, in the payer's population (country and perspective of the file).
+        uptake: share of each year's eligible patients starting ``strategy``, one per
+            year, each in [0, 1]; its length is the horizon (1-5 years).
+        price: therapy price per unit for the budget; None: the strategy's ``price``;
+            ``"value_based"``: its value-based price at the file's threshold (needs
+            ``priced = true``; 0 if that price is negative).
+        health_budget: the payer's annual health spending in the costs' currency, > 0, to
+            report the impact as a share of it; None: not reported.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    strategy: str = Field(min_length=1)
+    comparator: str = Field(min_length=1)
+    eligible_patients: float | tuple[float, ...]
+    uptake: tuple[float, ...]
+    price: float | str | None = None
+    health_budget: float | None = Field(default=None, gt=0)
+
+    @field_validator("uptake")
+    @classmethod
+    def _shares(cls, uptake: tuple[float, ...]) -> tuple[float, ...]:
+        if not 1 <= len(uptake) <= MAX_BUDGET_YEARS:
+            raise ValueError(
+                f"one share per budget year, 1-{MAX_BUDGET_YEARS} years; got {len(uptake)}"
+            )
+        bad = [u for u in uptake if not 0.0 <= u <= 1.0]
+        if bad:
+            raise ValueError(f"shares in [0, 1], one per budget year; got {bad} outside")
+        return uptake
+
+    @field_validator("eligible_patients")
+    @classmethod
+    def _patients(cls, eligible: float | tuple[float, ...]) -> float | tuple[float, ...]:
+        values = eligible if isinstance(eligible, tuple) else (eligible,)
+        if any(not (v >= 0.0 and v < float("inf")) for v in values):
+            raise ValueError("numbers of patients >= 0 (one, or one per budget year)")
+        return eligible
+
+    @field_validator("price")
+    @classmethod
+    def _price(cls, price: float | str | None) -> float | str | None:
+        finite = isinstance(price, float) and 0.0 <= price < float("inf")
+        if not (price is None or price == "value_based" or finite):
+            raise ValueError("a price as a finite number >= 0, or 'value_based'")
+        return price
+
+    @property
+    def years(self) -> int:
+        """The budget horizon, in years."""
+        return len(self.uptake)
+
+
 class StrategiesSpec(BaseModel):
     """A cost-effectiveness study of several strategies on one population."""
 
@@ -68,6 +135,7 @@ class StrategiesSpec(BaseModel):
     seed: int = Field(default=2026, ge=0)
     population: PopulationChoice = PopulationChoice()
     strategies: tuple[StrategySpec, ...] = Field(min_length=2)
+    budget_impact: BudgetImpactSpec | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> StrategiesSpec:
@@ -77,6 +145,10 @@ class StrategiesSpec(BaseModel):
         if sum(s.priced for s in self.strategies) > 1:
             raise ValueError("at most one strategy with priced = true")
         return self
+
+    def strategy(self, name: str) -> StrategySpec:
+        """The strategy called ``name``."""
+        return next(s for s in self.strategies if s.name == name)
 
     def discount_rates(self) -> tuple[float, float]:
         """(costs, effects): the file's, else the country's guideline."""
@@ -106,6 +178,8 @@ def parse_strategies(raw: Mapping[str, object]) -> StrategiesSpec:
                     Problem(f"strategies[{k}].price", value, "a price as a finite number >= 0")
                 )
     spec = parse(StrategiesSpec, raw, "strategies_file")
+    if spec.budget_impact is not None:
+        _check_budget_impact(spec, spec.budget_impact)
     populations = {s.population for s in spec.strategies if s.population is not None}
     if len(populations) > 1:
         raise ConfigError(
@@ -117,3 +191,31 @@ def parse_strategies(raw: Mapping[str, object]) -> StrategiesSpec:
             )
         )
     return spec
+
+
+def _check_budget_impact(spec: StrategiesSpec, budget: BudgetImpactSpec) -> None:
+    """Strategy names of ``[budget_impact]`` exist; a value-based price has a priced strategy."""
+    names = [s.name for s in spec.strategies]
+    check_name("budget_impact.strategy", budget.strategy, names, "a strategy of the file")
+    check_name("budget_impact.comparator", budget.comparator, names, "a strategy of the file")
+    if budget.comparator == budget.strategy:
+        raise ConfigError(
+            Problem("budget_impact.comparator", budget.comparator, "a strategy other than strategy")
+        )
+    eligible = budget.eligible_patients
+    if isinstance(eligible, tuple) and len(eligible) != budget.years:
+        raise ConfigError(
+            Problem(
+                "budget_impact.eligible_patients",
+                list(eligible),
+                f"one number, or one per year of uptake ({budget.years})",
+            )
+        )
+    if budget.price == "value_based" and not spec.strategy(budget.strategy).priced:
+        raise ConfigError(
+            Problem(
+                "budget_impact.price",
+                "value_based",
+                f"a number, or 'value_based' only when {budget.strategy!r} has priced = true",
+            )
+        )

@@ -6,6 +6,7 @@ Output directory::
     OUT/results.csv     per strategy: cost, QALYs, life years, overdose deaths, cost components
     OUT/icers.csv       ICER table with strong and extended dominance
     OUT/value_based_price.csv   threshold price of the priced strategy (if any)
+    OUT/budget_impact.csv       year-by-year budget impact (if the file has [budget_impact])
     OUT/ceac.csv        cost-effectiveness acceptability curves from the PSA
     OUT/psa.csv         per draw and strategy: cost, QALYs
     OUT/run.json        provenance (config, seed, versions, model digest)
@@ -22,7 +23,7 @@ import json
 import shutil
 import tempfile
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from disctwin.economics import (
     LifetimeInputs,
     LifetimeSettings,
     PSAResult,
+    annual_costs,
+    budget_impact,
     calculate_icers,
     ceac,
     follow_up_from_trajectories,
@@ -47,6 +50,8 @@ from disctwin.economics import (
     strategy_totals,
     value_based_price,
 )
+from disctwin.economics.lifetime import LifetimeOutcomes
+from disctwin.economics.schema import CostItem
 from disctwin.economics.strategies import StrategiesSpec, parse_strategies
 from disctwin.engine import Record, simulate
 from disctwin.errors import ConfigError, Problem
@@ -67,6 +72,7 @@ class EconomicsRun:
     ceac: pd.DataFrame
     psa: PSAResult
     value_based_price: pd.DataFrame
+    budget_impact: pd.DataFrame | None = None
 
 
 def read_strategies(path: Path) -> tuple[StrategiesSpec, Path]:
@@ -172,6 +178,7 @@ def run_economics(
             unpriced.loc[strategy.name, "cost"] -= strategy.price * strategy.acquisition_units
             vbp = value_based_price(unpriced, strategy.name, spec.threshold, units=units)
             vbp_rows.append(vars(vbp))
+    budget = _budget_impact(spec, outcomes, pd.DataFrame(vbp_rows), costs)
     rng = np.random.default_rng([spec.seed, 2024])
     draws_costs, draws_effects, draws = [], [], []
     for k in range(spec.psa_draws):
@@ -198,9 +205,42 @@ def run_economics(
             summary[["qaly"]].T.to_numpy(),
         )
         curves = pd.DataFrame(columns=["threshold", "strategy", "probability"])
-    result = EconomicsRun(spec, summary, icers, curves, psa, pd.DataFrame(vbp_rows))
+    result = EconomicsRun(spec, summary, icers, curves, psa, pd.DataFrame(vbp_rows), budget)
     _write(result, Path(out))
     return result
+
+
+def _budget_impact(
+    spec: StrategiesSpec,
+    outcomes: list[LifetimeOutcomes],
+    vbp: pd.DataFrame,
+    costs: Mapping[str, CostItem],
+) -> pd.DataFrame | None:
+    """The ``[budget_impact]`` table of the file, at its price (module docs); None without."""
+    choice = spec.budget_impact
+    if choice is None:
+        return None
+    strategy = spec.strategy(choice.strategy)
+    price = strategy.price
+    if choice.price == "value_based":
+        price = max(float(vbp.set_index("strategy").loc[strategy.name, "price"]), 0.0)
+    elif isinstance(choice.price, float):
+        price = choice.price
+    yearly = annual_costs(outcomes, choice.years)
+    yearly.loc[strategy.name, 1] += (price - strategy.price) * strategy.acquisition_units
+    table = budget_impact(
+        yearly,
+        choice.strategy,
+        choice.comparator,
+        eligible=choice.eligible_patients,
+        uptake=choice.uptake,
+        health_budget=choice.health_budget,
+    )
+    table.insert(0, "country", spec.country)
+    table.insert(1, "perspective", spec.perspective)
+    table.insert(2, "currency", next(iter(costs.values())).currency)
+    table.insert(3, "price_per_unit", price)
+    return table
 
 
 def _write(result: EconomicsRun, out: Path) -> None:
@@ -211,6 +251,8 @@ def _write(result: EconomicsRun, out: Path) -> None:
         result.icers.to_csv(tmp / "icers.csv", index=False)
         result.value_based_price.to_csv(tmp / "value_based_price.csv", index=False)
         result.ceac.to_csv(tmp / "ceac.csv", index=False)
+        if result.budget_impact is not None:
+            result.budget_impact.to_csv(tmp / "budget_impact.csv", index=False)
         long = []
         for j, name in enumerate(result.psa.strategies):
             long.append(

@@ -1,4 +1,5 @@
-"""Cost-effectiveness plots: the CE plane (PSA draws and means) and the CEAC."""
+"""Cost-effectiveness plots: the CE plane (PSA draws and means), the CEAC and the budget
+impact by year."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pandas as pd
 
 from disctwin.economics import PSAResult
 
-__all__ = ["plot_ce_plane", "plot_ceac"]
+__all__ = ["plot_budget_impact", "plot_ce_plane", "plot_ceac"]
 
 
 def _pyplot():
@@ -62,6 +63,33 @@ def plot_ceac(curves: pd.DataFrame, path: Path) -> Path:
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("willingness to pay per QALY")
     ax.set_ylabel("probability cost-effective")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_budget_impact(table: pd.DataFrame, path: Path) -> Path:
+    """Budget impact per year (bars) and cumulative (line), from
+    :func:`disctwin.economics.budget_impact` (with the io writer's ``currency`` column if
+    present). PNG; returns the path."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    years = table["year"].to_numpy()
+    ax.bar(years, table["budget_impact"], color="#4c72b0", label="budget impact in the year")
+    ax.plot(
+        years,
+        table["cumulative_budget_impact"],
+        color="#dd8452",
+        marker="o",
+        label="cumulative",
+    )
+    ax.axhline(0, color="0.6", lw=0.6)
+    currency = str(table["currency"].iloc[0]) if "currency" in table.columns else "money"
+    ax.set_xlabel("budget year")
+    ax.set_ylabel(f"budget impact ({currency}, undiscounted)")
+    ax.set_xticks(years)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
