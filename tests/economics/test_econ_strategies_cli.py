@@ -87,7 +87,7 @@ def test_cli_bad_file_writes_nothing(tmp_path):
     assert not out.exists()
 
 
-def test_cli_budget_impact_at_the_value_based_price_is_written_and_plotted(tmp_path):
+def test_cli_budget_impact_and_access_are_written_and_plotted(tmp_path):
     spec = tmp_path / "s.toml"
     lines = [
         'name = "t"',
@@ -112,6 +112,11 @@ def test_cli_budget_impact_at_the_value_based_price_is_written_and_plotted(tmp_p
         "eligible_patients = 1000",
         "uptake = [0.1, 0.2, 0.3]",
         'price = "value_based"',
+        "[access]",
+        'strategy = "opioids"',
+        'comparator = "none"',
+        "list_price_usd = 1000.0",
+        'countries = ["MWI", "IND", "BRA", "USA"]',
     ]
     spec.write_text("\n".join(lines))
     out = tmp_path / "out"
@@ -124,6 +129,18 @@ def test_cli_budget_impact_at_the_value_based_price_is_written_and_plotted(tmp_p
     assert budget["patients_starting"].tolist() == pytest.approx([100, 200, 300])
     assert set(budget[["country", "perspective", "currency"]].iloc[0]) == {"USA", "payer", "USD"}
     assert (out / "budget_impact.png").is_file()
+    access = pd.read_csv(out / "access.csv")
+    results = pd.read_csv(out / "results.csv", index_col="strategy")
+    assert access.groupby("scenario").size().to_dict() == {
+        "patent_sharing": 4,
+        "single_price": 4,
+        "tiered": 4,
+    }
+    usa = access[(access["iso3"] == "USA") & (access["scenario"] == "single_price")].iloc[0]
+    gain = results.loc["opioids", "qaly"] - results.loc["none", "qaly"]
+    extra = results.loc["opioids", "cost"] - results.loc["none", "cost"]  # price 0 in the file
+    assert usa["value_based_price_usd"] == pytest.approx(usa["threshold_usd"] * gain - extra)
+    assert (out / "access_summary.csv").is_file() and (out / "access.png").is_file()
 
 
 def test_cli_bad_budget_table_is_one_error_and_writes_nothing(tmp_path):

@@ -28,7 +28,12 @@ def economics(
     """Simulate each strategy on one virtual population and evaluate it: lifetime costs and
     QALYs, ICER table with dominance, value-based price, PSA, CEAC; CSVs, plots, run.json."""
     from disctwin.io.economics import read_strategies, run_economics
-    from disctwin.report.economics import plot_budget_impact, plot_ce_plane, plot_ceac
+    from disctwin.report.economics import (
+        plot_access,
+        plot_budget_impact,
+        plot_ce_plane,
+        plot_ceac,
+    )
 
     spec, base = read_strategies(strategies)
     if psa_draws is not None:
@@ -62,7 +67,40 @@ def economics(
     if result.budget_impact is not None:
         _print_budget_impact(result.budget_impact)
         plot_budget_impact(result.budget_impact, out / "budget_impact.png")
+    if result.access is not None and result.access_summary is not None:
+        _print_access(result.access, result.access_summary)
+        plot_access(result.access, out / "access.png")
     console.print(f"written to {out}")
+
+
+def _print_access(access: pd.DataFrame, summary: pd.DataFrame) -> None:
+    first = access.iloc[0]
+    flag = " - discouraged" if bool(first["basis_discouraged"]) else ""
+    table = Table(
+        title=f"Access ({len(access) // len(summary)} countries, threshold basis "
+        f"{first['threshold_basis']}{flag})"
+    )
+    for column in (
+        "scenario",
+        "can afford",
+        "low",
+        "lower-mid",
+        "upper-mid",
+        "high",
+        "treatable/yr where affordable",
+    ):
+        table.add_column(column)
+    for row in summary.itertuples():
+        table.add_row(
+            str(row.scenario),
+            f"{row.affordable}/{row.countries}",
+            str(row.affordable_low),
+            str(row.affordable_lower_middle),
+            str(row.affordable_upper_middle),
+            str(row.affordable_high),
+            f"{row.patients_treatable_where_affordable:,.0f}",
+        )
+    console.print(table)
 
 
 def _print_budget_impact(budget: pd.DataFrame) -> None:

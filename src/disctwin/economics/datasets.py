@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+import pandas as pd
+
 from disctwin.economics._checks import check_name
+from disctwin.economics.access import INCOME_GROUPS, AccessParameters, ThresholdAnchor
 from disctwin.economics.discounting import Discounting
 from disctwin.economics.mortality import GompertzLifeTable, OverdoseMortality
 from disctwin.economics.psa import Distribution
-from disctwin.economics.schema import CostItem, EconomicParameter, parse
+from disctwin.economics.schema import CostItem, EconomicParameter, RangedParameter, parse
 from disctwin.economics.utilities import UtilityMapping
 
 __all__ = [
@@ -25,10 +28,13 @@ __all__ = [
     "GuidelineDiscounting",
     "SickSickerInputs",
     "cost_countries",
+    "country_sources",
     "currencies",
     "guideline_discounting",
+    "load_access_parameters",
     "load_adverse_event_utilities",
     "load_cost_items",
+    "load_countries",
     "load_life_table",
     "load_overdose_mortality",
     "load_sick_sicker",
@@ -241,3 +247,86 @@ def load_adverse_event_utilities() -> dict[str, AdverseEventUtility]:
             source=row["source"],
         )
     return events
+
+
+#: Numeric columns of ``countries.csv``.
+_COUNTRY_NUMBERS = (
+    "gdp_per_capita_usd",
+    "gdp_per_capita_ppp",
+    "population",
+    "che_per_capita_ppp",
+    "price_level_ratio",
+)
+
+
+@cache
+def _countries() -> pd.DataFrame:
+    rows = _csv("countries.csv")
+    table = pd.DataFrame(rows).set_index("iso3")
+    for column in _COUNTRY_NUMBERS:
+        table[column] = table[column].astype(float)
+    table["year"] = table["year"].astype(int)
+    table["verified"] = table["verified"].map({"true": True, "false": False})
+    return table
+
+
+def load_countries(codes: tuple[str, ...] | list[str] | None = None) -> pd.DataFrame:
+    """Economy, health spending and income group of the shipped countries (``countries.csv``).
+
+    Args:
+        codes: ISO 3166-1 alpha-3 codes (None: all, in the file's order: income group, then
+            code).
+
+    Returns:
+        index ``iso3``; columns ``name, income_group`` (``low``, ``lower_middle``,
+        ``upper_middle``, ``high``), ``region, year, gdp_per_capita_usd`` (current US$),
+        ``gdp_per_capita_ppp`` (current int$), ``population``, ``che_per_capita_ppp``
+        (current int$), ``price_level_ratio`` (US = 1), ``sources`` (keys of
+        :func:`country_sources`), ``verified``, ``note``.
+
+    Raises:
+        ConfigError: an unknown code (nearest code suggested).
+    """
+    table = _countries()
+    if codes is None:
+        return table.copy()
+    for k, code in enumerate(codes):
+        check_name(f"countries[{k}]", code, table.index, "a shipped country (ISO alpha-3)")
+    return table.loc[list(codes)].copy()
+
+
+@cache
+def _sources() -> pd.DataFrame:
+    table = pd.DataFrame(_csv("country_sources.csv")).set_index("key")
+    table["verified"] = table["verified"].map({"true": True, "false": False})
+    return table
+
+
+def country_sources() -> pd.DataFrame:
+    """The sources of the country data and access parameters (index ``key``): citation,
+    url, how the value was read, verified (read in this release) and a note."""
+    return _sources().copy()
+
+
+@cache
+def load_access_parameters() -> AccessParameters:
+    """Parameters of the access analysis (``access.toml``), each with unit, range, source."""
+    raw = _toml("access.toml")
+    parameters = {}
+    for k, row in enumerate(raw["parameter"]):
+        spec = parse(RangedParameter, row, f"access.parameter[{k}]")
+        parameters[spec.name] = spec
+    low, high = (
+        ThresholdAnchor(a["country"], float(a["threshold_usd"]), a["source"])
+        for a in sorted(raw["threshold_anchor"], key=lambda a: a["threshold_usd"])
+    )
+    groups = tuple(raw["patent_sharing"]["income_groups"])
+    for group in groups:
+        check_name("access.patent_sharing.income_groups", group, INCOME_GROUPS, "an income group")
+    return AccessParameters(
+        reference_country=raw["reference_country"],
+        anchors=(low, high),
+        parameters=parameters,
+        patent_sharing_groups=groups,
+        patent_sharing_source=raw["patent_sharing"]["source"],
+    )

@@ -16,7 +16,7 @@ from disctwin.economics.psa import Beta, Distribution, Fixed, Gamma, LogNormal, 
 from disctwin.errors import ConfigError, Problem, suggest
 from disctwin.params.spec import Source
 
-__all__ = ["CostItem", "DistributionSpec", "EconomicParameter", "parse"]
+__all__ = ["CostItem", "DistributionSpec", "EconomicParameter", "RangedParameter", "parse"]
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -147,6 +147,36 @@ class CostItem(BaseModel):
             raise ValueError(
                 f"0 <= low <= value <= high; got range {self.range}, value {self.value}"
             )
+        return self
+
+
+class RangedParameter(BaseModel):
+    """A shipped input with its unit, plausible range and source.
+
+    Attributes:
+        name: snake_case identifier.
+        value: the default, inside ``range``.
+        unit: what the number counts, in words (``"USD per dose"``).
+        range: plausible (low, high).
+        meaning: what the number is.
+        source: a key of ``country_sources.csv``, ``"derived: <how>"``, or
+            ``"assumption: <why>"``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    value: float
+    unit: str = Field(min_length=1)
+    range: tuple[float, float]
+    meaning: str = Field(min_length=3)
+    source: Source
+
+    @model_validator(mode="after")
+    def _inside_range(self) -> RangedParameter:
+        low, high = self.range
+        if not low <= self.value <= high:
+            raise ValueError(f"low <= value <= high; got range {self.range}, value {self.value}")
         return self
 
 

@@ -14,12 +14,19 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from disctwin.economics._checks import check_discount_rate, check_name
+from disctwin.economics.access import AccessSettings
 from disctwin.economics.budget import MAX_BUDGET_YEARS
-from disctwin.economics.datasets import cost_countries, guideline_discounting
+from disctwin.economics.datasets import (
+    cost_countries,
+    guideline_discounting,
+    load_access_parameters,
+    load_cost_items,
+)
 from disctwin.economics.schema import parse
 from disctwin.errors import ConfigError, Problem
 
 __all__ = [
+    "AccessSpec",
     "BudgetImpactSpec",
     "PopulationChoice",
     "StrategiesSpec",
@@ -113,6 +120,23 @@ class BudgetImpactSpec(BaseModel):
         return len(self.uptake)
 
 
+class AccessSpec(BaseModel):
+    """The ``[access]`` table: the access analysis of one strategy against a comparator.
+
+    In the file the table holds ``strategy``, ``comparator`` and any field of
+    :class:`~disctwin.economics.AccessSettings` (``threshold_basis``, ``cost_scaling``,
+    ``countries``, ``list_price_usd``, ``cogs_usd_per_dose``, ``generic_margin``,
+    ``eligible_share_of_lbp``, ``annual_uptake``, ``budget_share``,
+    ``patent_sharing_groups``); needs US$ costs (country ``USA``, the reference payer).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    strategy: str
+    comparator: str
+    settings: AccessSettings = AccessSettings()
+
+
 class StrategiesSpec(BaseModel):
     """A cost-effectiveness study of several strategies on one population."""
 
@@ -136,6 +160,7 @@ class StrategiesSpec(BaseModel):
     population: PopulationChoice = PopulationChoice()
     strategies: tuple[StrategySpec, ...] = Field(min_length=2)
     budget_impact: BudgetImpactSpec | None = None
+    access: AccessSpec | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> StrategiesSpec:
@@ -165,6 +190,7 @@ def parse_strategies(raw: Mapping[str, object]) -> StrategiesSpec:
         ConfigError: one error listing the problem(s), each with field, value, allowed.
     """
     raw = dict(raw)
+    access_raw = raw.pop("access", None)
     country = raw.get("country", "(missing)")
     check_name("country", country, cost_countries(), "a country with shipped costs")
     for field in ("rate_costs", "rate_effects"):
@@ -180,6 +206,8 @@ def parse_strategies(raw: Mapping[str, object]) -> StrategiesSpec:
     spec = parse(StrategiesSpec, raw, "strategies_file")
     if spec.budget_impact is not None:
         _check_budget_impact(spec, spec.budget_impact)
+    if access_raw is not None:
+        spec = spec.model_copy(update={"access": _access(spec, access_raw)})
     populations = {s.population for s in spec.strategies if s.population is not None}
     if len(populations) > 1:
         raise ConfigError(
@@ -219,3 +247,36 @@ def _check_budget_impact(spec: StrategiesSpec, budget: BudgetImpactSpec) -> None
                 f"a number, or 'value_based' only when {budget.strategy!r} has priced = true",
             )
         )
+
+
+def _access(spec: StrategiesSpec, raw: object) -> AccessSpec:
+    """The ``[access]`` table, checked against the file's strategies and currency."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(Problem("access", raw, "a table ([access])"))
+    rest = {k: v for k, v in raw.items() if k not in ("strategy", "comparator")}
+    names = [s.name for s in spec.strategies]
+    for field in ("strategy", "comparator"):
+        check_name(f"access.{field}", raw.get(field, "(missing)"), names, "a strategy of the file")
+    if raw["strategy"] == raw["comparator"]:
+        raise ConfigError(Problem("access.comparator", raw["comparator"], "another strategy"))
+    if spec.strategy(raw["strategy"]).acquisition_units <= 0:
+        raise ConfigError(
+            Problem(
+                f"strategies[{names.index(raw['strategy'])}].acquisition_units",
+                0,
+                "> 0 for the strategy of [access] (units of the therapy bought per patient)",
+            )
+        )
+    reference = load_access_parameters().reference_country
+    currencies = {item.currency for item in load_cost_items(spec.country).values()}
+    if spec.country != reference or currencies != {"USD"}:
+        raise ConfigError(
+            Problem(
+                "country",
+                spec.country,
+                f"{reference!r} with [access]: its US$ costs are the reference payer's "
+                "(currency conversion tables are not shipped)",
+            )
+        )
+    settings = parse(AccessSettings, rest, "access")
+    return AccessSpec(strategy=raw["strategy"], comparator=raw["comparator"], settings=settings)

@@ -7,6 +7,10 @@ Output directory::
     OUT/icers.csv       ICER table with strong and extended dominance
     OUT/value_based_price.csv   threshold price of the priced strategy (if any)
     OUT/budget_impact.csv       year-by-year budget impact (if the file has [budget_impact])
+    OUT/access.csv              per country and pricing scenario: threshold, value-based
+                                price, price, affordable, budget share, patients treatable
+    OUT/access_summary.csv      per scenario: countries that can afford it, patients treatable
+                                (both if the file has [access])
     OUT/ceac.csv        cost-effectiveness acceptability curves from the PSA
     OUT/psa.csv         per draw and strategy: cost, QALYs
     OUT/run.json        provenance (config, seed, versions, model digest)
@@ -36,6 +40,9 @@ from disctwin.economics import (
     LifetimeInputs,
     LifetimeSettings,
     PSAResult,
+    TherapyProfile,
+    access_summary,
+    access_table,
     annual_costs,
     budget_impact,
     calculate_icers,
@@ -73,6 +80,8 @@ class EconomicsRun:
     psa: PSAResult
     value_based_price: pd.DataFrame
     budget_impact: pd.DataFrame | None = None
+    access: pd.DataFrame | None = None
+    access_summary: pd.DataFrame | None = None
 
 
 def read_strategies(path: Path) -> tuple[StrategiesSpec, Path]:
@@ -179,6 +188,7 @@ def run_economics(
             vbp = value_based_price(unpriced, strategy.name, spec.threshold, units=units)
             vbp_rows.append(vars(vbp))
     budget = _budget_impact(spec, outcomes, pd.DataFrame(vbp_rows), costs)
+    access = _access(spec, summary)
     rng = np.random.default_rng([spec.seed, 2024])
     draws_costs, draws_effects, draws = [], [], []
     for k in range(spec.psa_draws):
@@ -205,7 +215,17 @@ def run_economics(
             summary[["qaly"]].T.to_numpy(),
         )
         curves = pd.DataFrame(columns=["threshold", "strategy", "probability"])
-    result = EconomicsRun(spec, summary, icers, curves, psa, pd.DataFrame(vbp_rows), budget)
+    result = EconomicsRun(
+        spec,
+        summary,
+        icers,
+        curves,
+        psa,
+        pd.DataFrame(vbp_rows),
+        budget,
+        access,
+        None if access is None else access_summary(access),
+    )
     _write(result, Path(out))
     return result
 
@@ -243,6 +263,35 @@ def _budget_impact(
     return table
 
 
+def therapy_profile(spec: StrategiesSpec, summary: pd.DataFrame) -> TherapyProfile:
+    """The ``[access]`` strategy against its comparator, from a run's summary: discounted
+    incremental QALYs, incremental cost without the therapy's price, administration cost."""
+    if spec.access is None:
+        raise ConfigError(Problem("access", None, "an [access] table in the strategies file"))
+    strategy = spec.strategy(spec.access.strategy)
+    comparator = spec.access.comparator
+    own_price = strategy.price * strategy.acquisition_units
+    return TherapyProfile(
+        therapy=strategy.name,
+        comparator=comparator,
+        incremental_qaly=float(
+            summary.loc[strategy.name, "qaly"] - summary.loc[comparator, "qaly"]
+        ),
+        incremental_cost_usd=float(
+            summary.loc[strategy.name, "cost"] - own_price - summary.loc[comparator, "cost"]
+        ),
+        start_cost_usd=float(summary.loc[strategy.name, "cost_administration"]),
+        units=strategy.acquisition_units,
+        source=f"disctwin economics run of {spec.name!r} (seed {spec.seed})",
+    )
+
+
+def _access(spec: StrategiesSpec, summary: pd.DataFrame) -> pd.DataFrame | None:
+    if spec.access is None:
+        return None
+    return access_table(therapy_profile(spec, summary), spec.access.settings)
+
+
 def _write(result: EconomicsRun, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".econ-", dir=out.parent))
@@ -253,6 +302,9 @@ def _write(result: EconomicsRun, out: Path) -> None:
         result.ceac.to_csv(tmp / "ceac.csv", index=False)
         if result.budget_impact is not None:
             result.budget_impact.to_csv(tmp / "budget_impact.csv", index=False)
+        if result.access is not None and result.access_summary is not None:
+            result.access.to_csv(tmp / "access.csv", index=False)
+            result.access_summary.to_csv(tmp / "access_summary.csv", index=False)
         long = []
         for j, name in enumerate(result.psa.strategies):
             long.append(

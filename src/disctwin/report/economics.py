@@ -10,7 +10,7 @@ import pandas as pd
 
 from disctwin.economics import PSAResult
 
-__all__ = ["plot_budget_impact", "plot_ce_plane", "plot_ceac"]
+__all__ = ["plot_access", "plot_budget_impact", "plot_ce_plane", "plot_ceac"]
 
 
 def _pyplot():
@@ -91,6 +91,68 @@ def plot_budget_impact(table: pd.DataFrame, path: Path) -> Path:
     ax.set_ylabel(f"budget impact ({currency}, undiscounted)")
     ax.set_xticks(years)
     ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+_GROUP_COLOURS = {
+    "low": "#c44e52",
+    "lower_middle": "#dd8452",
+    "upper_middle": "#55a868",
+    "high": "#4c72b0",
+}
+
+
+def plot_access(table: pd.DataFrame, path: Path) -> Path:
+    """Access by country, from :func:`disctwin.economics.access_table`: left, each country's
+    value-based price (bar, by income group) against its tiered (|) and patent-sharing (x)
+    price, log scale; right, how many countries can afford the therapy under each pricing
+    scenario, by income group. PNG; returns the path."""
+    from disctwin.economics import INCOME_GROUPS, SCENARIOS
+
+    plt = _pyplot()
+    tiered = table[table["scenario"] == "tiered"].reset_index(drop=True)
+    shared = table[table["scenario"] == "patent_sharing"].reset_index(drop=True)
+    n = len(tiered)
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(11, max(4.0, 0.22 * n + 1.5)), gridspec_kw={"width_ratios": [3, 2]}
+    )
+    rows = np.arange(n)
+    floor = 1.0  # log axis: value-based prices <= 1 US$ are drawn at the floor
+    vbp = np.maximum(tiered["value_based_price_usd"].to_numpy(dtype=float), floor)
+    colours = [_GROUP_COLOURS[g] for g in tiered["income_group"]]
+    left.barh(rows, vbp, color=colours, alpha=0.8)
+    left.scatter(tiered["price_usd"], rows, marker="|", s=80, color="black", label="tiered price")
+    left.scatter(
+        shared["price_usd"], rows, marker="x", s=25, color="black", label="patent-sharing price"
+    )
+    left.set_xscale("log")
+    left.set_yticks(rows, tiered["iso3"], fontsize=6)
+    left.invert_yaxis()
+    left.set_xlabel("US$ per patient (bar: value-based price at the country's threshold)")
+    basis = str(tiered["threshold_basis"].iloc[0]) if n else ""
+    flag = " (discouraged)" if n and bool(tiered["basis_discouraged"].iloc[0]) else ""
+    left.set_title(f"threshold basis: {basis}{flag}", fontsize=8)
+    left.legend(fontsize=7, loc="lower right")
+    bottom = np.zeros(len(SCENARIOS))
+    for group in INCOME_GROUPS:
+        counts = np.array(
+            [
+                int(
+                    table[(table["scenario"] == s) & (table["income_group"] == group)][
+                        "affordable"
+                    ].sum()
+                )
+                for s in SCENARIOS
+            ]
+        )
+        right.bar(SCENARIOS, counts, bottom=bottom, color=_GROUP_COLOURS[group], label=group)
+        bottom += counts
+    right.set_ylabel(f"countries that can afford it (of {n})")
+    right.legend(fontsize=7, title="income group", title_fontsize=7)
+    right.tick_params(axis="x", labelsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
