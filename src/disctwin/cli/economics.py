@@ -121,3 +121,23 @@ def _print_budget_impact(budget: pd.DataFrame) -> None:
             f"{row.cumulative_budget_impact:,.0f}",
         )
     console.print(table)
+
+
+@app.command("economics-docs")
+@user_errors
+def economics_docs(
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Print the generated health-economics reference (docs/economics.md): access by
+    country with and without patent sharing, thresholds, budget impact example, parameters
+    and sources (Markdown)."""
+    import sys
+
+    from disctwin.report.economics_docs import economics_markdown
+
+    text = economics_markdown()
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")

@@ -41,6 +41,7 @@ from disctwin.economics.cohort import (
     simulate_individuals,
 )
 from disctwin.economics.datasets import (
+    AccessExample,
     AdverseEventUtility,
     GuidelineDiscounting,
     SickSickerInputs,
@@ -48,6 +49,7 @@ from disctwin.economics.datasets import (
     country_sources,
     currencies,
     guideline_discounting,
+    load_access_example,
     load_access_parameters,
     load_adverse_event_utilities,
     load_cost_items,
@@ -115,6 +117,7 @@ __all__ = [
     "SCENARIOS",
     "THRESHOLD_BASES",
     "WITHIN_CYCLE_METHODS",
+    "AccessExample",
     "AccessParameters",
     "AccessSettings",
     "AdverseEventUtility",
@@ -168,6 +171,7 @@ __all__ = [
     "health_spending_per_capita",
     "incremental_nmb",
     "lifetime_outcomes",
+    "load_access_example",
     "load_access_parameters",
     "load_adverse_event_utilities",
     "load_cost_items",

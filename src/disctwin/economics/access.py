@@ -375,7 +375,7 @@ def access_table(
                     "value_based_price_usd": vbp,
                     "price_usd": price,
                     "price_basis": price_basis,
-                    "affordable": (vbp > 0) & (price <= vbp),
+                    "affordable": (vbp > 0) & (price <= vbp + 1e-9 * vbp.abs()),
                     "eligible_patients": eligible,
                     "cost_per_patient_usd": per_patient,
                     "budget_impact_share": eligible * uptake * per_patient / spending,

@@ -16,7 +16,12 @@ from importlib import resources
 import pandas as pd
 
 from disctwin.economics._checks import check_name
-from disctwin.economics.access import INCOME_GROUPS, AccessParameters, ThresholdAnchor
+from disctwin.economics.access import (
+    INCOME_GROUPS,
+    AccessParameters,
+    TherapyProfile,
+    ThresholdAnchor,
+)
 from disctwin.economics.discounting import Discounting
 from disctwin.economics.mortality import GompertzLifeTable, OverdoseMortality
 from disctwin.economics.psa import Distribution
@@ -24,6 +29,7 @@ from disctwin.economics.schema import CostItem, EconomicParameter, RangedParamet
 from disctwin.economics.utilities import UtilityMapping
 
 __all__ = [
+    "AccessExample",
     "AdverseEventUtility",
     "GuidelineDiscounting",
     "SickSickerInputs",
@@ -31,6 +37,7 @@ __all__ = [
     "country_sources",
     "currencies",
     "guideline_discounting",
+    "load_access_example",
     "load_access_parameters",
     "load_adverse_event_utilities",
     "load_cost_items",
@@ -330,3 +337,42 @@ def load_access_parameters() -> AccessParameters:
         patent_sharing_groups=groups,
         patent_sharing_source=raw["patent_sharing"]["source"],
     )
+
+
+@dataclass(frozen=True)
+class AccessExample:
+    """The worked example of ``docs/economics.md`` (``data/access_example.toml``).
+
+    Attributes:
+        profile: the therapy against its comparator, from a DiscTwin run.
+        country: the payer of the budget-impact example.
+        uptake: share of the eligible patients starting the therapy, by budget year.
+        annual_costs: index strategy (therapy, comparator), columns 1..5: mean undiscounted
+            cost per patient by year after starting, therapy price 0, US$.
+    """
+
+    profile: TherapyProfile
+    country: str
+    uptake: tuple[float, ...]
+    annual_costs: pd.DataFrame
+
+
+def load_access_example() -> AccessExample:
+    """The shipped worked example (a run's numbers, with the command that made them)."""
+    raw = _toml("access_example.toml")
+    p, b = raw["profile"], raw["budget_impact"]
+    profile = TherapyProfile(
+        therapy=p["therapy"],
+        comparator=p["comparator"],
+        incremental_qaly=float(p["incremental_qaly"]),
+        incremental_cost_usd=float(p["incremental_cost_usd"]),
+        start_cost_usd=float(p["start_cost_usd"]),
+        units=float(p["units"]),
+        source=p["source"],
+    )
+    costs = pd.DataFrame(
+        [b["therapy_cost_by_year"], b["comparator_cost_by_year"]],
+        index=pd.Index([profile.therapy, profile.comparator], name="strategy"),
+        columns=range(1, len(b["therapy_cost_by_year"]) + 1),
+    )
+    return AccessExample(profile, b["country"], tuple(float(u) for u in b["uptake"]), costs)
