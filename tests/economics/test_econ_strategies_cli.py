@@ -87,7 +87,7 @@ def test_cli_bad_file_writes_nothing(tmp_path):
     assert not out.exists()
 
 
-def test_cli_budget_impact_and_access_are_written_and_plotted(tmp_path):
+def test_cli_budget_impact_access_and_tornado_are_written_and_plotted(tmp_path):
     spec = tmp_path / "s.toml"
     lines = [
         'name = "t"',
@@ -117,6 +117,9 @@ def test_cli_budget_impact_and_access_are_written_and_plotted(tmp_path):
         'comparator = "none"',
         "list_price_usd = 1000.0",
         'countries = ["MWI", "IND", "BRA", "USA"]',
+        "[dsa]",
+        'strategy = "opioids"',
+        'comparator = "none"',
     ]
     spec.write_text("\n".join(lines))
     out = tmp_path / "out"
@@ -141,6 +144,13 @@ def test_cli_budget_impact_and_access_are_written_and_plotted(tmp_path):
     extra = results.loc["opioids", "cost"] - results.loc["none", "cost"]  # price 0 in the file
     assert usa["value_based_price_usd"] == pytest.approx(usa["threshold_usd"] * gain - extra)
     assert (out / "access_summary.csv").is_file() and (out / "access.png").is_file()
+    dsa = pd.read_csv(out / "dsa.csv")
+    nmb = 100000 * gain - extra  # incremental NMB of opioids vs none at the threshold
+    assert dsa["base_outcome"].iloc[0] == pytest.approx(nmb, rel=1e-9)
+    assert dsa["swing"].is_monotonic_decreasing and (dsa["swing"] >= 0).all()
+    assert dsa.loc[dsa["parameter"] == "opioid_per_mme_day", "swing"].iloc[0] > 0
+    assert dsa.loc[dsa["parameter"] == "intradiscal_procedure", "swing"].iloc[0] == 0
+    assert (out / "tornado.png").is_file()
 
 
 def test_cli_bad_budget_table_is_one_error_and_writes_nothing(tmp_path):

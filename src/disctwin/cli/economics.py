@@ -33,6 +33,7 @@ def economics(
         plot_budget_impact,
         plot_ce_plane,
         plot_ceac,
+        plot_tornado,
     )
 
     spec, base = read_strategies(strategies)
@@ -67,10 +68,34 @@ def economics(
     if result.budget_impact is not None:
         _print_budget_impact(result.budget_impact)
         plot_budget_impact(result.budget_impact, out / "budget_impact.png")
+    if result.dsa is not None:
+        _print_dsa(result.dsa)
+        plot_tornado(result.dsa, out / "tornado.png")
     if result.access is not None and result.access_summary is not None:
         _print_access(result.access, result.access_summary)
         plot_access(result.access, out / "access.png")
     console.print(f"written to {out}")
+
+
+def _print_dsa(dsa: pd.DataFrame, top: int = 8) -> None:
+    first = dsa.iloc[0]
+    table = Table(
+        title=f"One-way DSA: incremental NMB of {first['strategy']} vs {first['comparator']} "
+        f"at {first['threshold']:,.0f}/QALY (base {first['base_outcome']:,.0f} "
+        f"{first['currency']}), top {min(top, len(dsa))} of {len(dsa)}"
+    )
+    for column in ("parameter", "low", "high", "NMB at low", "NMB at high", "swing"):
+        table.add_column(column)
+    for row in dsa.head(top).itertuples():
+        table.add_row(
+            str(row.parameter),
+            f"{row.low:,.2f}",
+            f"{row.high:,.2f}",
+            f"{row.outcome_low:,.0f}",
+            f"{row.outcome_high:,.0f}",
+            f"{row.swing:,.0f}",
+        )
+    console.print(table)
 
 
 def _print_access(access: pd.DataFrame, summary: pd.DataFrame) -> None:

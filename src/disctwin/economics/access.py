@@ -70,8 +70,10 @@ __all__ = [
     "THRESHOLD_BASES",
     "AccessParameters",
     "AccessSettings",
+    "CostScaling",
     "TherapyProfile",
     "ThresholdAnchor",
+    "ThresholdBasis",
     "access_summary",
     "access_table",
     "health_spending_per_capita",
@@ -83,11 +85,11 @@ CostScaling = Literal["price_level_ratio", "health_spending_ratio", "none"]
 IncomeGroup = Literal["low", "lower_middle", "upper_middle", "high"]
 
 #: Bases of a country's willingness-to-pay threshold (module docs).
-THRESHOLD_BASES: tuple[str, ...] = ("opportunity_cost", "gdp_1x", "gdp_3x")
+THRESHOLD_BASES: tuple[ThresholdBasis, ...] = ("opportunity_cost", "gdp_1x", "gdp_3x")
 #: GDP-based rules (WHO-CHOICE): kept for comparison, flagged in every output.
 DISCOURAGED_BASES: frozenset[str] = frozenset({"gdp_1x", "gdp_3x"})
 #: How the reference payer's costs are carried to another country (module docs).
-COST_SCALINGS: tuple[str, ...] = ("price_level_ratio", "health_spending_ratio", "none")
+COST_SCALINGS: tuple[CostScaling, ...] = ("price_level_ratio", "health_spending_ratio", "none")
 #: World Bank income groups, poorest first.
 INCOME_GROUPS: tuple[str, ...] = ("low", "lower_middle", "upper_middle", "high")
 #: Pricing scenarios, in the order of the output.

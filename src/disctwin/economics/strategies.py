@@ -28,6 +28,7 @@ from disctwin.errors import ConfigError, Problem
 __all__ = [
     "AccessSpec",
     "BudgetImpactSpec",
+    "DsaSpec",
     "PopulationChoice",
     "StrategiesSpec",
     "StrategySpec",
@@ -120,6 +121,17 @@ class BudgetImpactSpec(BaseModel):
         return len(self.uptake)
 
 
+class DsaSpec(BaseModel):
+    """The ``[dsa]`` table: a one-way sensitivity analysis (tornado) of ``strategy``'s net
+    monetary benefit over ``comparator`` at the file's threshold, each unit cost in turn
+    at the low and the high end of its shipped range."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    strategy: str = Field(min_length=1)
+    comparator: str = Field(min_length=1)
+
+
 class AccessSpec(BaseModel):
     """The ``[access]`` table: the access analysis of one strategy against a comparator.
 
@@ -161,6 +173,7 @@ class StrategiesSpec(BaseModel):
     strategies: tuple[StrategySpec, ...] = Field(min_length=2)
     budget_impact: BudgetImpactSpec | None = None
     access: AccessSpec | None = None
+    dsa: DsaSpec | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> StrategiesSpec:
@@ -206,6 +219,12 @@ def parse_strategies(raw: Mapping[str, object]) -> StrategiesSpec:
     spec = parse(StrategiesSpec, raw, "strategies_file")
     if spec.budget_impact is not None:
         _check_budget_impact(spec, spec.budget_impact)
+    if spec.dsa is not None:
+        names = [s.name for s in spec.strategies]
+        for field in ("strategy", "comparator"):
+            check_name(f"dsa.{field}", getattr(spec.dsa, field), names, "a strategy of the file")
+        if spec.dsa.strategy == spec.dsa.comparator:
+            raise ConfigError(Problem("dsa.comparator", spec.dsa.comparator, "another strategy"))
     if access_raw is not None:
         spec = spec.model_copy(update={"access": _access(spec, access_raw)})
     populations = {s.population for s in spec.strategies if s.population is not None}

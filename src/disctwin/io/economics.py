@@ -11,6 +11,8 @@ Output directory::
                                 price, price, affordable, budget share, patients treatable
     OUT/access_summary.csv      per scenario: countries that can afford it, patients treatable
                                 (both if the file has [access])
+    OUT/dsa.csv                 one-way sensitivity (tornado data) of the incremental net
+                                monetary benefit, each unit cost at its range's ends ([dsa])
     OUT/ceac.csv        cost-effectiveness acceptability curves from the PSA
     OUT/psa.csv         per draw and strategy: cost, QALYs
     OUT/run.json        provenance (config, seed, versions, model digest)
@@ -48,16 +50,18 @@ from disctwin.economics import (
     calculate_icers,
     ceac,
     follow_up_from_trajectories,
+    incremental_nmb,
     lifetime_outcomes,
     load_adverse_event_utilities,
     load_cost_items,
     load_life_table,
     load_overdose_mortality,
     load_utility_mapping,
+    one_way_dsa,
     strategy_totals,
     value_based_price,
 )
-from disctwin.economics.lifetime import LifetimeOutcomes
+from disctwin.economics.lifetime import FollowUp, LifetimeOutcomes
 from disctwin.economics.schema import CostItem
 from disctwin.economics.strategies import StrategiesSpec, parse_strategies
 from disctwin.engine import Record, simulate
@@ -82,6 +86,7 @@ class EconomicsRun:
     budget_impact: pd.DataFrame | None = None
     access: pd.DataFrame | None = None
     access_summary: pd.DataFrame | None = None
+    dsa: pd.DataFrame | None = None
 
 
 def read_strategies(path: Path) -> tuple[StrategiesSpec, Path]:
@@ -189,6 +194,7 @@ def run_economics(
             vbp_rows.append(vars(vbp))
     budget = _budget_impact(spec, outcomes, pd.DataFrame(vbp_rows), costs)
     access = _access(spec, summary)
+    dsa = _dsa(spec, follow_ups, costs)
     rng = np.random.default_rng([spec.seed, 2024])
     draws_costs, draws_effects, draws = [], [], []
     for k in range(spec.psa_draws):
@@ -225,6 +231,7 @@ def run_economics(
         budget,
         access,
         None if access is None else access_summary(access),
+        dsa,
     )
     _write(result, Path(out))
     return result
@@ -243,11 +250,13 @@ def _budget_impact(
     strategy = spec.strategy(choice.strategy)
     price = strategy.price
     if choice.price == "value_based":
-        price = max(float(vbp.set_index("strategy").loc[strategy.name, "price"]), 0.0)
+        prices = vbp.loc[vbp["strategy"] == strategy.name, "price"].astype(float)
+        price = max(float(prices.iloc[0]), 0.0)
     elif isinstance(choice.price, float):
         price = choice.price
     yearly = annual_costs(outcomes, choice.years)
-    yearly.loc[strategy.name, 1] += (price - strategy.price) * strategy.acquisition_units
+    extra = (price - strategy.price) * strategy.acquisition_units  # year 1: bought at day 0
+    yearly[1] = yearly[1].astype(float) + np.where(yearly.index == strategy.name, extra, 0.0)
     table = budget_impact(
         yearly,
         choice.strategy,
@@ -271,16 +280,14 @@ def therapy_profile(spec: StrategiesSpec, summary: pd.DataFrame) -> TherapyProfi
     strategy = spec.strategy(spec.access.strategy)
     comparator = spec.access.comparator
     own_price = strategy.price * strategy.acquisition_units
+    qaly, cost = summary["qaly"].astype(float), summary["cost"].astype(float)
+    administration = summary["cost_administration"].astype(float)
     return TherapyProfile(
         therapy=strategy.name,
         comparator=comparator,
-        incremental_qaly=float(
-            summary.loc[strategy.name, "qaly"] - summary.loc[comparator, "qaly"]
-        ),
-        incremental_cost_usd=float(
-            summary.loc[strategy.name, "cost"] - own_price - summary.loc[comparator, "cost"]
-        ),
-        start_cost_usd=float(summary.loc[strategy.name, "cost_administration"]),
+        incremental_qaly=float(qaly[strategy.name] - qaly[comparator]),
+        incremental_cost_usd=float(cost[strategy.name] - own_price - cost[comparator]),
+        start_cost_usd=float(administration[strategy.name]),
         units=strategy.acquisition_units,
         source=f"disctwin economics run of {spec.name!r} (seed {spec.seed})",
     )
@@ -290,6 +297,30 @@ def _access(spec: StrategiesSpec, summary: pd.DataFrame) -> pd.DataFrame | None:
     if spec.access is None:
         return None
     return access_table(therapy_profile(spec, summary), spec.access.settings)
+
+
+def _dsa(
+    spec: StrategiesSpec, follow_ups: list[FollowUp], costs: Mapping[str, CostItem]
+) -> pd.DataFrame | None:
+    """Tornado data of the ``[dsa]`` table: every unit cost with a non-empty range, alone at
+    its low and high end, the others at base; outcome: incremental NMB at the threshold."""
+    if spec.dsa is None:
+        return None
+    base = {name: item.value for name, item in costs.items()}
+    ranges = {name: item.range for name, item in costs.items() if item.range[0] < item.range[1]}
+
+    def evaluate(values: Mapping[str, float]) -> pd.DataFrame:
+        drawn = {n: i.model_copy(update={"value": float(values[n])}) for n, i in costs.items()}
+        return _evaluate(spec, follow_ups, drawn)[0]
+
+    outcome = incremental_nmb(spec.dsa.strategy, spec.dsa.comparator, spec.threshold)
+    table = one_way_dsa(evaluate, base, ranges, outcome)
+    table.insert(0, "strategy", spec.dsa.strategy)
+    table.insert(1, "comparator", spec.dsa.comparator)
+    table.insert(2, "threshold", spec.threshold)
+    table["base_outcome"] = table.attrs["base_outcome"]
+    table["currency"] = next(iter(costs.values())).currency
+    return table
 
 
 def _write(result: EconomicsRun, out: Path) -> None:
@@ -302,6 +333,8 @@ def _write(result: EconomicsRun, out: Path) -> None:
         result.ceac.to_csv(tmp / "ceac.csv", index=False)
         if result.budget_impact is not None:
             result.budget_impact.to_csv(tmp / "budget_impact.csv", index=False)
+        if result.dsa is not None:
+            result.dsa.to_csv(tmp / "dsa.csv", index=False)
         if result.access is not None and result.access_summary is not None:
             result.access.to_csv(tmp / "access.csv", index=False)
             result.access_summary.to_csv(tmp / "access_summary.csv", index=False)

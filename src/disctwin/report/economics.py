@@ -10,7 +10,7 @@ import pandas as pd
 
 from disctwin.economics import PSAResult
 
-__all__ = ["plot_access", "plot_budget_impact", "plot_ce_plane", "plot_ceac"]
+__all__ = ["plot_access", "plot_budget_impact", "plot_ce_plane", "plot_ceac", "plot_tornado"]
 
 
 def _pyplot():
@@ -153,6 +153,35 @@ def plot_access(table: pd.DataFrame, path: Path) -> Path:
     right.set_ylabel(f"countries that can afford it (of {n})")
     right.legend(fontsize=7, title="income group", title_fontsize=7)
     right.tick_params(axis="x", labelsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_tornado(table: pd.DataFrame, path: Path, top: int = 15) -> Path:
+    """Tornado diagram of :func:`disctwin.economics.one_way_dsa` data (``attrs`` or a
+    ``base_outcome`` column holding the base case): for the ``top`` parameters by swing,
+    bars from the base-case outcome to the outcome at the parameter's low (light) and high
+    (dark) value. PNG; returns the path."""
+    plt = _pyplot()
+    rows = table.head(top).iloc[::-1]
+    base = float(
+        table["base_outcome"].iloc[0]
+        if "base_outcome" in table.columns
+        else table.attrs["base_outcome"]
+    )
+    fig, ax = plt.subplots(figsize=(6.5, max(2.5, 0.32 * len(rows) + 1.2)))
+    y = np.arange(len(rows))
+    ax.barh(y, rows["outcome_low"] - base, left=base, color="#8fb4d9", label="low value")
+    ax.barh(y, rows["outcome_high"] - base, left=base, color="#2f5d8a", label="high value")
+    ax.axvline(base, color="black", lw=0.8)
+    ax.set_yticks(y, rows["parameter"], fontsize=7)
+    label = "outcome"
+    if {"strategy", "comparator"} <= set(table.columns):
+        label = f"incremental NMB, {table['strategy'].iloc[0]} vs {table['comparator'].iloc[0]}"
+    ax.set_xlabel(label, fontsize=8)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -6,6 +6,7 @@ writes it; a test keeps the committed file equal to what this module produces.""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from disctwin.economics import (
     load_countries,
     threshold_table,
 )
+from disctwin.economics.access import CostScaling
 
 __all__ = ["economics_markdown"]
 
@@ -41,13 +43,15 @@ _GROUP_NAMES = {
 }
 
 
-def _money(value: float) -> str:
+def _money(value: Any) -> str:
+    value = float(value)
     if not np.isfinite(value):
         return "-"
     return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}"
 
 
-def _share(value: float) -> str:
+def _share(value: Any) -> str:
+    value = float(value)
     return f"{100 * value:.3f}%" if np.isfinite(value) else "-"
 
 
@@ -114,15 +118,19 @@ def _introduction() -> list[str]:
     ]
 
 
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of ``table`` as plain dicts (index as ``index``), for formatting."""
+    return [{str(k): v for k, v in row.items()} for row in table.reset_index().to_dict("records")]
+
+
 def _access_rows(table: pd.DataFrame) -> list[list[str]]:
-    tiered = table[table["scenario"] == "tiered"].set_index("iso3")
-    shared = table[table["scenario"] == "patent_sharing"].set_index("iso3")
+    shared = {r["iso3"]: r for r in _records(table[table["scenario"] == "patent_sharing"])}
     rows = []
-    for iso3, row in tiered.iterrows():
-        other = shared.loc[iso3]
+    for row in _records(table[table["scenario"] == "tiered"]):
+        other = shared[row["iso3"]]
         rows.append(
             [
-                str(iso3),
+                str(row["iso3"]),
                 str(row["name"]),
                 _GROUP_NAMES[str(row["income_group"])],
                 _money(row["threshold_usd"]),
@@ -181,18 +189,21 @@ def _access_section() -> list[str]:
 
 
 def _summary_rows(table: pd.DataFrame, label: str) -> list[list[str]]:
-    rows = []
-    for row in access_summary(table).itertuples():
-        rows.append(
-            [
-                label,
-                str(row.scenario),
-                f"{row.affordable}/{row.countries}",
-                *(str(getattr(row, f"affordable_{g}")) for g in INCOME_GROUPS),
-                _money(row.patients_treatable_where_affordable),
-            ]
-        )
-    return rows
+    return [
+        [
+            label,
+            str(row["scenario"]),
+            f"{row['affordable']}/{row['countries']}",
+            *(str(row[f"affordable_{g}"]) for g in INCOME_GROUPS),
+            _money(row["patients_treatable_where_affordable"]),
+        ]
+        for row in _records(access_summary(table))
+    ]
+
+
+def _counts(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Scenario -> its access_summary row."""
+    return {str(r["scenario"]): r for r in _records(access_summary(table))}
 
 
 def _summary_section() -> list[str]:
@@ -216,25 +227,23 @@ def _summary_section() -> list[str]:
     cogs_rows = []
     helps: list[float] = []
     for cogs in COGS_SENSITIVITY:
-        for scaling in ("health_spending_ratio", "price_level_ratio"):
+        scalings: tuple[CostScaling, ...] = ("health_spending_ratio", "price_level_ratio")
+        for scaling in scalings:
             table = access_table(
                 profile, AccessSettings(cogs_usd_per_dose=cogs, cost_scaling=scaling)
             )
-            summary = access_summary(table).set_index("scenario")
-            gain = summary.loc["patent_sharing", "affordable"] > summary.loc["tiered", "affordable"]
-            if scaling == "health_spending_ratio" and gain:
+            counts = _counts(table)
+            tiered, shared = counts["tiered"], counts["patent_sharing"]
+            if scaling == "health_spending_ratio" and shared["affordable"] > tiered["affordable"]:
                 helps.append(cogs)
             cogs_rows.append(
                 [
                     _money(cogs),
                     scaling,
-                    f"{summary.loc['tiered', 'affordable']}/{summary.loc['tiered', 'countries']}",
-                    f"{summary.loc['patent_sharing', 'affordable']}/"
-                    f"{summary.loc['patent_sharing', 'countries']}",
-                    _money(float(summary.loc["tiered", "patients_treatable_where_affordable"])),
-                    _money(
-                        float(summary.loc["patent_sharing", "patients_treatable_where_affordable"])
-                    ),
+                    f"{tiered['affordable']}/{tiered['countries']}",
+                    f"{shared['affordable']}/{shared['countries']}",
+                    _money(tiered["patients_treatable_where_affordable"]),
+                    _money(shared["patients_treatable_where_affordable"]),
                 ]
             )
     return [
@@ -279,22 +288,29 @@ def _threshold_section() -> list[str]:
     countries = load_countries()
     spending = health_spending_per_capita(countries)
     by_basis = {basis: threshold_table(basis) for basis in THRESHOLD_BASES}
-    rows = []
-    for iso3, row in countries.iterrows():
-        rows.append(
-            [
-                str(iso3),
-                _GROUP_NAMES[str(row["income_group"])],
-                _money(row["gdp_per_capita_usd"]),
-                _money(float(spending[iso3])),
-                f"{row['price_level_ratio']:.3f}",
-                _money(row["population"]),
-                _money(by_basis["opportunity_cost"].loc[iso3, "threshold_usd"]),
-                f"{by_basis['opportunity_cost'].loc[iso3, 'threshold_gdp_multiple']:.2f}",
-                _money(by_basis["gdp_1x"].loc[iso3, "threshold_usd"]),
-                _money(by_basis["gdp_3x"].loc[iso3, "threshold_usd"]),
-            ]
-        )
+    columns = {
+        "opportunity": by_basis["opportunity_cost"]["threshold_usd"],
+        "multiple": by_basis["opportunity_cost"]["threshold_gdp_multiple"],
+        "one": by_basis["gdp_1x"]["threshold_usd"],
+        "three": by_basis["gdp_3x"]["threshold_usd"],
+        "spending": spending,
+    }
+    data = countries.assign(**columns)
+    rows = [
+        [
+            str(row["iso3"]),
+            _GROUP_NAMES[str(row["income_group"])],
+            _money(row["gdp_per_capita_usd"]),
+            _money(row["spending"]),
+            f"{row['price_level_ratio']:.3f}",
+            _money(row["population"]),
+            _money(row["opportunity"]),
+            f"{row['multiple']:.2f}",
+            _money(row["one"]),
+            _money(row["three"]),
+        ]
+        for row in _records(data)
+    ]
     multiple = by_basis["opportunity_cost"]["threshold_gdp_multiple"]
     gradient = []
     for group in INCOME_GROUPS:
@@ -355,19 +371,16 @@ def _budget_section() -> list[str]:
     profile = example.profile
     countries = load_countries()
     parameters = load_access_parameters()
-    country = countries.loc[example.country]
+    population = float(countries["population"].astype(float)[example.country])
     eligible = (
-        float(country["population"])
-        * parameters.value("lbp_prevalence")
-        * parameters.value("eligible_share_of_lbp")
+        population * parameters.value("lbp_prevalence") * parameters.value("eligible_share_of_lbp")
     )
-    health_budget = float(health_spending_per_capita(countries)[example.country]) * float(
-        country["population"]
-    )
+    health_budget = float(health_spending_per_capita(countries)[example.country]) * population
     access = access_table(profile, AccessSettings(countries=(example.country,)))
     price = float(access["value_based_price_usd"].iloc[0])
     costs = example.annual_costs.copy()
-    costs.loc[profile.therapy, 1] += price * profile.units
+    bought = np.where(costs.index == profile.therapy, price * profile.units, 0.0)
+    costs[1] = costs[1].astype(float) + bought  # the therapy is bought in year 1
     table = budget_impact(
         costs,
         profile.therapy,
@@ -378,17 +391,17 @@ def _budget_section() -> list[str]:
     )
     rows = [
         [
-            str(int(r.year)),
-            _money(r.eligible_patients),
-            f"{r.uptake:.0%}",
-            _money(r.patients_starting),
-            _money(r.cost_with_strategy),
-            _money(r.cost_without_strategy),
-            _money(r.budget_impact),
-            _money(r.cumulative_budget_impact),
-            _share(r.share_of_health_budget),
+            str(int(r["year"])),
+            _money(r["eligible_patients"]),
+            f"{r['uptake']:.0%}",
+            _money(r["patients_starting"]),
+            _money(r["cost_with_strategy"]),
+            _money(r["cost_without_strategy"]),
+            _money(r["budget_impact"]),
+            _money(r["cumulative_budget_impact"]),
+            _share(r["share_of_health_budget"]),
         ]
-        for r in table.itertuples()
+        for r in _records(table)
     ]
     return [
         f"## Budget impact example ({example.country}, payer, 5 years)",
@@ -451,8 +464,8 @@ def _parameter_section() -> list[str]:
 
 def _source_section() -> list[str]:
     rows = [
-        [key, _yes(row["verified"]), row["citation"], row["how_read"], row["note"]]
-        for key, row in country_sources().iterrows()
+        [str(r["key"]), _yes(r["verified"]), str(r["citation"]), str(r["how_read"]), str(r["note"])]
+        for r in _records(country_sources())
     ]
     return [
         "## Sources",
