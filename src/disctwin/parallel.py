@@ -12,9 +12,12 @@ whatever order the processes finish in, so any ``workers`` gives the same answer
   processes, started by *spawn*, not fork (forking a process whose OpenMP/Numba threads
   are running is unsafe). The function and each replicate number are pickled, so the
   function must be importable at module level (a module-level function, or a
-  :func:`functools.partial` of one). Each worker should run single-threaded: a caller whose
-  function runs the engine passes an engine with ``threads=1``, so that workers x threads
-  do not oversubscribe the cores (this module knows nothing of engines).
+  :func:`functools.partial` of one), and a script that asks for workers must guard its
+  top level with ``if __name__ == "__main__":`` (spawned processes import it). Starting
+  the processes costs seconds (each imports DiscTwin), so workers pay off for runs of
+  minutes, not for a handful of quick replicates. Each worker should run single-threaded:
+  a caller whose function runs the engine passes an engine with ``threads=1``, so that
+  workers x threads do not oversubscribe the cores (this module knows nothing of engines).
 
 Resuming is the caller's business: it passes only the replicates still to run (e.g. those
 :meth:`disctwin.io.rundir.RunDirectory.is_done` says are missing).

@@ -80,7 +80,7 @@ def _fake_replicates(power_of_n):
     """A stand-in for the trial simulator: replicate r of a trial with N patients succeeds
     iff its quantile (r + 0.5) / R is below ``power_of_n(N)`` (common random numbers)."""
 
-    def run(protocol, replicates, seed, *, engine=None, n_patients=None, on_trial=None):
+    def run(protocol, replicates, seed, *, engine=None, n_patients=None, on_trial=None, workers=1):
         r = np.arange(replicates)
         win = (r + 0.5) / replicates < power_of_n(n_patients)
         return pd.DataFrame(
