@@ -110,7 +110,7 @@ def run_replicates(
         replicates: a count R (replicates 0..R-1) or the replicate numbers to run.
         on_trial: called with each trial's result (e.g. to write its CDISC files), in
             replicate order with one worker, as each finishes with more.
-        workers: processes running replicates (:func:`disctwin.parallel.map_replicates`;
+        workers: processes running replicates (:mod:`disctwin.parallel`;
             each single-threaded). The rows, in replicate order, do not depend on it.
 
     Raises:
