@@ -266,6 +266,16 @@ RECORDS: tuple[Record, ...] = (
         (_SIM, _TX),
         "disc_nociceptive_input",
     ),
+    _r(
+        "nerve_ingrowth_true",
+        "disc",
+        "true",
+        _DISC_STATE_UNITS["innervation"][0],
+        _DISC_STATE_UNITS["innervation"][1],
+        "state",
+        (_SIM, _TX, _SENS),
+        "innervation",
+    ),
     *(
         _r(name, "disc", "true", "1", meaning, "observable", (_TX,))
         for name, meaning in (
