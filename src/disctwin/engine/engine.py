@@ -158,6 +158,7 @@ def _model_source(layout: ParameterLayout) -> str:
 
     h = hashlib.sha256()
     for module in (equations, states, layout_module, codegen):
+        assert module.__file__ is not None  # plain modules, each from its file
         h.update(Path(module.__file__).read_bytes())
     # the rate laws themselves: one module per process
     for path in sorted(Path(processes.__file__).parent.glob("*.py")):

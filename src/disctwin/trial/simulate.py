@@ -522,7 +522,7 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
     looks = []
     decision = "final"
     stop_day = float(due_calendar[-1])
-    chosen = None
+    chosen: tuple[int, Estimate, np.ndarray, float] | None = None
     label = f"{c.treatment} vs {c.control}"
     cov = protocol.analysis.covariates
     for j, f in enumerate(seq.information_fractions):
@@ -566,6 +566,8 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
             decision = "efficacy" if step == "efficacy" else step
             stop_day = day
             break
+    if chosen is None:
+        raise ValueError("a group-sequential design needs at least one look")
     look, est, sub, day = chosen
     truth = _truth(protocol, e, worlds, reg_t, reg_c, sub)
     row = _row(e, label, look, est, truth, 2 * seq.alpha)
