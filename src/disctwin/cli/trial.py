@@ -11,6 +11,7 @@ from rich.table import Table
 
 from disctwin.cli.app import app, console, err_console, user_errors
 from disctwin.errors import ConfigError, Problem
+from disctwin.report.trial import plot_power_curve
 
 
 def _fmt(x: float, se: float | None = None, digits: int = 3) -> str:
@@ -219,27 +220,5 @@ def _find_n(p, replicates: int, seed: int, power: float, n_max: int, out: Path |
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         result.table.to_csv(out / "find_n.csv", index=False)
-        _plot_power_curve(result, out / "power_curve.png", p.study.id)
+        plot_power_curve(result, out / "power_curve.png", p.study.id)
         console.print(f"wrote {out / 'find_n.csv'} and {out / 'power_curve.png'}")
-
-
-def _plot_power_curve(result, path: Path, title: str) -> None:
-    """Simulated power by total N (with 2 MC SE) and the analytic power, if any."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    t = result.table
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.errorbar(
-        t["n_total"], t["power"], yerr=2 * t["power_mcse"], fmt="o-", capsize=3, label="simulated"
-    )
-    if t["analytic_power"].notna().any():
-        ax.plot(t["n_total"], t["analytic_power"], "s--", label="two-sample formula")
-    ax.axhline(result.target_power, color="grey", lw=0.8, ls=":")
-    ax.set(xlabel="total N", ylabel="power", ylim=(0, 1.02), title=f"{title}: power by N")
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

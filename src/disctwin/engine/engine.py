@@ -36,6 +36,7 @@ __all__ = ["STATUS_NAMES", "CompiledModel", "Engine", "compiled_model"]
 #: Per-patient status codes returned by the solver kernel.
 STATUS_NAMES: dict[int, str] = {0: "ok", 1: "step_limit", 2: "non_finite", 3: "step_underflow"}
 
+
 class CompiledModel:
     """The model compiled for one parameter layout (code generated, then Numba-compiled)."""
 

@@ -305,9 +305,7 @@ def _treatment_ages(regimen, treatment_age_days, n: int, record: Record) -> np.n
     start = np.broadcast_to(np.asarray(treatment_age_days, dtype=float), (n,)).copy()
     if not np.all(np.isfinite(start)) or np.any(start < START_DAYS):
         raise ConfigError(
-            Problem(
-                "treatment_age_days", float(start.min()), f"finite ages >= {START_DAYS:g} days"
-            )
+            Problem("treatment_age_days", float(start.min()), f"finite ages >= {START_DAYS:g} days")
         )
     return start
 

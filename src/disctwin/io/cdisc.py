@@ -50,6 +50,7 @@ import pyarrow.parquet as pq
 from disctwin.engine import Engine
 from disctwin.errors import ConfigError, Problem
 from disctwin.io.provenance import canonical_json, provenance, run_environment
+from disctwin.model.records import RECORDS, records
 from disctwin.model.states import LEVELS
 from disctwin.trial.endpoints import BASELINE, EndpointValues, endpoint_kind, endpoint_values
 from disctwin.trial.protocol import Protocol
@@ -75,21 +76,13 @@ ADAM_DATASETS = ("adsl", "adqs", "adae", "adtte")
 #: Nominal calendar date of the first patient's baseline (study day 1).
 STUDY_START = date(2026, 1, 1)
 
-_QS = {
-    "VAS": ("vas", "Low back pain intensity, visual analogue scale", "mm"),
-    "NRS": ("nrs", "Low back pain intensity, numeric rating scale", "points"),
-    "ODI": ("odi", "Oswestry Disability Index", "%"),
-}
-_MO = {
-    "PFIRRMAN": ("pfirrmann_grade", "Pfirrmann Grade", ""),
-    "DHI": ("disc_height_index", "Disc Height Index (relative to adolescence)", ""),
-    "T2REL": ("t2_relative", "Nucleus T2 Relative to Adolescence", ""),
-    "PROTRUS": ("disc_protrusion", "Disc Protrusion", ""),
-    "EXTRUS": ("disc_extrusion", "Disc Extrusion", ""),
-    "MODIC1": ("modic_1", "Modic Type 1 Endplate Change", ""),
-}
-#: Opioid use at visits: ADQS parameter code and name (SDTM: CM domain).
-_OPIOID = ("OPIOMME", "Opioid use (morphine milligram equivalents per day)")
+#: Questionnaires (SDTM QS) and imaging findings (SDTM MO, per level): the record spec's
+#: records with those CDISC domains (:mod:`disctwin.model.records`), code -> record.
+_QS = {c.testcd: (r, c) for r in RECORDS if (c := r.cdisc) and c.domain == "QS"}
+_MO = {c.testcd: (r, c) for r in RECORDS if (c := r.cdisc) and c.domain == "MO"}
+#: Parameters of ADQS: every visit measure with a CDISC code (questionnaires; opioid use,
+#: whose SDTM domain is CM).
+_ADQS = {c.testcd: (r, c) for r in records("visit") if (c := r.cdisc)}
 _SEVERITY = {1: "MILD", 2: "MODERATE", 3: "SEVERE", 4: "LIFE THREATENING", 5: "FATAL"}
 
 
@@ -191,7 +184,7 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
     for col, visit, visitnum in _visits(result):
         seen = fu.attended[rows, col]
         day = _study_day(np.full(len(rows), fu.visit_days[col]), visit=True)
-        mme = fu.opioid_mme[rows, col]
+        mme = fu.measure("opioid_mme")[rows, col]
         keep = seen & np.isfinite(mme)
         cm_parts.append(
             pd.DataFrame(
@@ -210,20 +203,20 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
                 }
             )
         )
-        for code, (name, test, unit) in _QS.items():
-            values = fu.measure(name)[rows, col]
+        for code, (rec, cd) in _QS.items():
+            values = fu.measure(rec.name)[rows, col]
             keep = seen & np.isfinite(values)
             qs_parts.append(
                 pd.DataFrame(
                     {
                         "USUBJID": subj["USUBJID"].to_numpy()[keep],
                         "QSTESTCD": code,
-                        "QSTEST": test,
+                        "QSTEST": cd.test,
                         "QSCAT": "BACK PAIN",
                         "QSORRES": [
-                            f"{v:.1f}" if name != "nrs" else f"{v:.0f}" for v in values[keep]
+                            f"{v:.1f}" if rec.name != "nrs" else f"{v:.0f}" for v in values[keep]
                         ],
-                        "QSORRESU": unit,
+                        "QSORRESU": cd.unit,
                         "QSSTRESN": values[keep].astype(float),
                         "QSBLFL": "Y" if col == BASELINE else "",
                         "VISITNUM": visitnum,
@@ -234,8 +227,8 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
             )
         mri = col == 0 or (col >= 2 and result.protocol.visit[col - 2].mri)
         if mri:
-            for code, (name, test, _unit) in _MO.items():
-                values = result.disc[name][rows, col, :].astype(float)  # (n, 5)
+            for code, (rec, cd) in _MO.items():
+                values = result.disc[rec.name][rows, col, :].astype(float)  # (n, 5)
                 for k, level in enumerate(LEVELS):
                     v = values[:, k]
                     keep = seen & np.isfinite(v)
@@ -244,7 +237,7 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
                             {
                                 "USUBJID": subj["USUBJID"].to_numpy()[keep],
                                 "MOTESTCD": code,
-                                "MOTEST": test,
+                                "MOTEST": cd.test,
                                 "MOLOC": f"{level} INTERVERTEBRAL DISC",
                                 "MOORRES": [f"{x:g}" for x in v[keep]],
                                 "MOSTRESN": v[keep],
@@ -357,9 +350,8 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
         if col == 0:
             continue
         seen = fu.attended[rows, col]
-        measures = [(code, name, test) for code, (name, test, _unit) in _QS.items()]
-        for code, name, test in [*measures, (_OPIOID[0], "opioid_mme", _OPIOID[1])]:
-            y = fu.measure(name)[rows]
+        for code, (rec, cd) in _ADQS.items():
+            y = fu.measure(rec.name)[rows]
             aval, b = y[:, col], y[:, BASELINE]
             keep = seen & np.isfinite(aval)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -370,7 +362,7 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
                         "USUBJID": subj["USUBJID"].to_numpy()[keep],
                         "ARM": subj["ARM"].to_numpy()[keep],
                         "PARAMCD": code,
-                        "PARAM": test,
+                        "PARAM": cd.test,
                         "AVISIT": visit,
                         "AVISITN": visitnum,
                         "ADY": _study_day(np.full(keep.sum(), fu.visit_days[col]), visit=True),

@@ -32,25 +32,15 @@ import pyarrow.parquet as pq
 from disctwin.engine import STATUS_NAMES, Engine, Trajectories
 from disctwin.errors import ConfigError, Problem
 from disctwin.io.provenance import canonical_json, provenance, run_environment
-from disctwin.model import LEVELS, N_LEVELS, state_index, validate_ages
-from disctwin.model.observables import FINDINGS, measure, person_findings, true_observables
+from disctwin.model import LEVELS, N_LEVELS, validate_ages
+from disctwin.model.observables import FINDINGS, measure, true_observables
+from disctwin.model.records import record_values, records
 from disctwin.population import PopulationSpec
 
 __all__ = ["PART_PATIENTS", "SimulationRun", "prevalence_by_age", "run_simulation"]
 
 #: Patients per output part file (fixed: part boundaries never depend on the chunk size).
 PART_PATIENTS = 10_000
-
-_DISC_TRUE = {
-    "t2_relative": "t2_relative_true",
-    "disc_height_relative": "disc_height_true",
-    "herniation": "herniation_true",
-    "annular_damage_extent": "annular_damage_true",
-    "inflammation": "inflammation_true",
-    "glucose": "glucose_true",
-    "ph": "ph_true",
-    "disc_nociceptive_input": "nociceptive_input_true",
-}
 
 
 @dataclass(frozen=True)
@@ -77,7 +67,13 @@ def chunk_tables(result: Trajectories, seed: int) -> tuple[pa.Table, pa.Table]:
         result.states, pop.parameters, pop.layout, result.ages_days
     )
     measured = measure(disc_true, patient_true, pop.parameter_set, seed, pop.patient_index)
-    findings = person_findings(measured)
+    sources = {
+        "measured_disc": measured.disc,
+        "measured_patient": measured.patient,
+        "disc_true": disc_true,
+        "patient_true": patient_true,
+        "states": result.states,
+    }
     failed_p = np.repeat(result.status != 0, m)  # (n*m,)
     failed_d = np.repeat(result.status != 0, m * N_LEVELS)
     ages = result.ages_days / 365.25
@@ -87,12 +83,8 @@ def chunk_tables(result: Trajectories, seed: int) -> tuple[pa.Table, pa.Table]:
         "age_years": pa.array(np.tile(np.repeat(ages, N_LEVELS), n)),
         "level": pa.array(np.tile(np.array(LEVELS), n * m)).dictionary_encode(),
     }
-    for name in ("t2_ms", "t2_relative", "disc_height_index", "pfirrmann_grade"):
-        disc_cols[name] = _masked(measured.disc[name].reshape(-1), failed_d)
-    for name in (*FINDINGS, "disc_extrusion", "modic_1"):
-        disc_cols[name] = _masked(measured.disc[name].reshape(-1), failed_d)
-    for name, col in _DISC_TRUE.items():
-        disc_cols[col] = _masked(disc_true[name].reshape(-1), failed_d)
+    for rec in records("simulation", "disc"):
+        disc_cols[rec.name] = _masked(record_values(rec, **sources).reshape(-1), failed_d)
 
     status_names = np.array([STATUS_NAMES[int(s)] for s in result.status])
     pat_cols: dict[str, pa.Array] = {
@@ -102,12 +94,8 @@ def chunk_tables(result: Trajectories, seed: int) -> tuple[pa.Table, pa.Table]:
     }
     for name, values in pop.covariates.items():
         pat_cols[name] = pa.array(np.repeat(values, m))
-    for name in ("nrs", "vas", "odi", "pain_reported_mean", "pain_latent", "chronic_pain"):
-        pat_cols[name] = _masked(measured.patient[name].reshape(-1), failed_p)
-    cs = result.states[:, :, state_index("central_sensitisation")]
-    pat_cols["central_sensitisation_true"] = _masked(cs.reshape(-1), failed_p)
-    for name, values in findings.items():
-        pat_cols[f"any_{name}"] = _masked(values.reshape(-1), failed_p)
+    for rec in records("simulation", "patient"):
+        pat_cols[rec.name] = _masked(record_values(rec, **sources).reshape(-1), failed_p)
     return pa.table(disc_cols), pa.table(pat_cols)
 
 

@@ -33,37 +33,12 @@ from disctwin.io.provenance import canonical_json, provenance, run_environment
 from disctwin.io.simulation import PART_PATIENTS, _write_atomic
 from disctwin.model import LEVELS, N_LEVELS
 from disctwin.model.observables import measure
+from disctwin.model.records import record_values, records
 from disctwin.population import PopulationSpec
 from disctwin.therapies import Regimen
 from disctwin.units import DAYS_PER_YEAR
 
 __all__ = ["TreatmentRun", "run_treatment"]
-
-#: Patient-level columns written (true and measured) and summarised.
-PATIENT_COLUMNS = (
-    "pain_latent",
-    "pain_reported_mean",
-    "nrs",
-    "vas",
-    "odi",
-    "nav17_relative_expression",
-    "transgenic_opioid_tone",
-)
-#: Disc-level columns.
-DISC_COLUMNS = (
-    "t2_relative",
-    "disc_height_index",
-    "pfirrmann_grade",
-    "disc_degeneration",
-    "disc_protrusion",
-    "annular_fissure",
-    "proteoglycan_synthesis",
-    "transgene_activity",
-    "adamts_relative_expression",
-    "mmp_relative_expression",
-    "inflammation",
-    "disc_nociceptive_input",
-)
 
 
 @dataclass(frozen=True)
@@ -111,9 +86,16 @@ def _twin_tables(twins, twin: str, seed: int, days: np.ndarray) -> tuple[pa.Tabl
         "age_years": pa.array(twins.ages_days.reshape(-1) / DAYS_PER_YEAR),
         "status": pa.array(np.repeat([STATUS_NAMES[int(s)] for s in status], m)),
     }
-    for name in PATIENT_COLUMNS:
-        values = measured.patient[name] if name in measured.patient else patient_true[name]
-        pat[name] = pa.array(np.asarray(values).reshape(-1), mask=mask)
+    sources = {
+        "measured_disc": measured.disc,
+        "measured_patient": measured.patient,
+        "disc_true": disc_true,
+        "patient_true": patient_true,
+        "states": twins.treated if twin == "treated" else twins.untreated,
+    }
+    for rec in records("treatment", "patient"):
+        values = record_values(rec, **sources)
+        pat[rec.name] = pa.array(values.reshape(-1), mask=mask)
     failed_d = np.repeat(status != 0, m * N_LEVELS)
     mask_d = failed_d if failed_d.any() else None
     disc = {
@@ -122,9 +104,9 @@ def _twin_tables(twins, twin: str, seed: int, days: np.ndarray) -> tuple[pa.Tabl
         "day": pa.array(np.tile(np.repeat(days, N_LEVELS), n)),
         "level": pa.array(np.tile(np.array(LEVELS), n * m)).dictionary_encode(),
     }
-    for name in DISC_COLUMNS:
-        values = measured.disc[name] if name in measured.disc else disc_true[name]
-        disc[name] = pa.array(np.asarray(values).reshape(-1), mask=mask_d)
+    for rec in records("treatment", "disc"):
+        values = record_values(rec, **sources)
+        disc[rec.name] = pa.array(values.reshape(-1), mask=mask_d)
     return pa.table(pat), pa.table(disc)
 
 
@@ -252,8 +234,8 @@ def _differences(out: Path, days: np.ndarray) -> list[dict]:
     patients = pq.read_table(out / "patients").to_pandas()
     discs = pq.read_table(out / "discs").to_pandas()
     for frame, columns, by_level in (
-        (patients, PATIENT_COLUMNS, False),
-        (discs, DISC_COLUMNS, True),
+        (patients, [r.name for r in records("treatment", "patient")], False),
+        (discs, [r.name for r in records("treatment", "disc")], True),
     ):
         keys = ["patient_index", "day", "level"] if by_level else ["patient_index", "day"]
         treated = frame[frame.twin == "treated"].set_index(keys).sort_index()

@@ -51,6 +51,7 @@ from disctwin.engine import Engine, simulate
 from disctwin.errors import ConfigError, Problem
 from disctwin.model import START_AGE_YEARS
 from disctwin.model.observables import measure, pain_course, true_observables
+from disctwin.model.records import records
 from disctwin.model.states import LEVELS
 from disctwin.params import ParameterSet, load_covariate_set, load_parameter_set
 from disctwin.population import Population, sample_population
@@ -87,7 +88,7 @@ def history_parameters() -> ParameterSet:
 BASELINE_BEFORE_DOSE_DAYS = 0.01
 #: Patient-reported measures read again at the baseline visit (screening variables
 #: ``baseline_<name>``).
-BASELINE_MEASURES = ("nrs", "vas", "odi")
+BASELINE_MEASURES = tuple(r.name for r in records("screening", "patient") if r.truth == "measured")
 
 
 def measurement_times(protocol: Protocol, screening_age_days: np.ndarray) -> np.ndarray:
@@ -321,8 +322,8 @@ def _screen_block(protocol: Protocol, seed: int, index: np.ndarray, engine: Engi
     expected = np.clip(patient_hist["pain_reported_mean"][:, 0], 0, 10)
     variables: dict[str, np.ndarray] = {"age_years": age_days / DAYS_PER_YEAR}
     variables.update(pop.covariates)
-    for name in (*BASELINE_MEASURES, "chronic_pain"):
-        variables[name] = measured.patient[name][:, 0].astype(float)
+    for rec in records("screening", "patient"):
+        variables[rec.name] = measured.patient[rec.key][:, 0].astype(float)
     for name in BASELINE_MEASURES:
         variables[f"baseline_{name}"] = measured.patient[name][:, 1].astype(float)
     variables.update(_history(in_pain, grid, u, expected, moderate))

@@ -307,7 +307,7 @@ def endpoint_values(
         due_day: (n,) the last day (after each patient's baseline) whose data are known;
             None for the final analysis (all data).
     """
-    n = fu.vas.shape[0]
+    n = fu.n_patients
     due = np.full(n, np.inf) if due_day is None else np.asarray(due_day, dtype=float)
     return endpoint_kind(endpoint).values(endpoint, protocol, fu, due)
 
