@@ -205,7 +205,7 @@ class Engine(BaseModel):
     def run(
         self,
         population: PopulationSpec,
-        ages_years: Sequence[float],
+        ages_years: Sequence[float] | np.ndarray,
         *,
         start: int = 0,
         stop: int | None = None,

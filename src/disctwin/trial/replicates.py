@@ -258,7 +258,7 @@ def find_sample_size(
     step = sum(a.allocation for a in protocol.arm)
     lo_units = max(1, -(-(n_min or 2 * step) // step))
     hi_units = max(lo_units, n_max // step)
-    evaluated: dict[int, tuple[float, float]] = {}
+    evaluated: dict[int, tuple[float, float, float]] = {}
 
     def power(units: int) -> float:
         n_total = units * step

@@ -32,7 +32,7 @@ import pandas as pd
 
 from disctwin.engine import Engine, simulate_twins
 from disctwin.errors import ConfigError, Problem
-from disctwin.model.records import record_values, records
+from disctwin.model.records import Record, record_values, records
 from disctwin.stats.analysis import Estimate, adjust_p_values
 from disctwin.streams import Stream, patient_generator
 from disctwin.therapies import Regimen, load_regimen
@@ -239,13 +239,16 @@ def _world(
     def masked(x):  # a failed integration is a status: its values are missing
         return np.where(ok[:, None], x, np.nan)
 
-    sources = {
-        "measured_disc": disc,
-        "measured_patient": patient,
-        "disc_true": disc_true,
-        "patient_true": patient_true,
-    }
-    measures = {r.name: masked(record_values(r, **sources)) for r in records("visit")}
+    def values(rec: Record) -> np.ndarray:
+        return record_values(
+            rec,
+            measured_disc=disc,
+            measured_patient=patient,
+            disc_true=disc_true,
+            patient_true=patient_true,
+        )
+
+    measures = {r.name: masked(values(r)) for r in records("visit")}
     fu = apply_intercurrent_events(protocol, measures, visit_days, seed, population.patient_index)
     return World(name, fu, disc, status, adverse_events)
 
