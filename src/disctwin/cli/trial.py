@@ -11,6 +11,7 @@ from rich.table import Table
 
 from disctwin.cli.app import app, console, err_console, user_errors
 from disctwin.errors import ConfigError, Problem
+from disctwin.parallel import MAX_WORKERS
 from disctwin.report.trial import plot_power_curve
 
 
@@ -68,6 +69,8 @@ def trial_command(
         problems.append(Problem("--replicates", replicates, "1 to 1,000,000"))
     if seed < 0:
         problems.append(Problem("--seed", seed, "a non-negative integer"))
+    if not 1 <= workers <= MAX_WORKERS:
+        problems.append(Problem("--workers", workers, f"1 to {MAX_WORKERS} processes"))
     if find_n and not 0 < power < 1:
         problems.append(Problem("--power", power, "a probability in (0, 1)"))
     if not find_n and out is None:
@@ -75,7 +78,7 @@ def trial_command(
     if problems:
         raise ConfigError(problems)
     if find_n:
-        _find_n(p, replicates, seed, power, n_max, out)
+        _find_n(p, replicates, seed, power, n_max, out, workers)
         return
 
     from disctwin.io.cdisc import write_run
@@ -185,7 +188,9 @@ def _print_run(p, out: Path, manifest: dict) -> None:
     console.print(f"output: {out} (trial.duckdb, replicates.parquet, per-replicate SDTM/ADaM)")
 
 
-def _find_n(p, replicates: int, seed: int, power: float, n_max: int, out: Path | None) -> None:
+def _find_n(
+    p, replicates: int, seed: int, power: float, n_max: int, out: Path | None, workers: int
+) -> None:
     from disctwin.trial import find_sample_size
 
     with console.status("searching the sample size") as status:
@@ -195,6 +200,7 @@ def _find_n(p, replicates: int, seed: int, power: float, n_max: int, out: Path |
             seed,
             replicates=replicates,
             n_max=n_max,
+            workers=workers,
             on_evaluation=lambda n, pw, se: status.update(f"N = {n}: power {pw:.2f} ± {se:.2f}"),
         )
     table = Table(

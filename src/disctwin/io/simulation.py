@@ -12,13 +12,13 @@ Patients are written in fixed parts of :data:`PART_PATIENTS` (part ``k`` holds p
 then rename) once all its patients are simulated. The engine's chunk size only decides how
 a part is computed, so files are byte-identical whatever the chunk size or thread count. A
 killed run, started again with the same configuration and output directory, skips the
-parts already written: no patient is lost or written twice.
+parts already written: no patient is lost or written twice. The directory (refusing a
+different run, resuming, the manifest, atomic parts) is a
+:class:`~disctwin.io.rundir.RunDirectory`.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,7 +32,8 @@ import pyarrow.parquet as pq
 
 from disctwin.engine import STATUS_NAMES, Engine, Trajectories
 from disctwin.errors import ConfigError, Problem
-from disctwin.io.provenance import canonical_json, provenance, run_environment
+from disctwin.io.provenance import provenance
+from disctwin.io.rundir import RunDirectory
 from disctwin.model import LEVELS, N_LEVELS, validate_ages
 from disctwin.model.observables import FINDINGS, measure, true_observables
 from disctwin.model.records import record_values, records
@@ -112,13 +113,6 @@ def _config(spec: PopulationSpec, ages: np.ndarray, engine: Engine, part_size: i
     }
 
 
-def _write_atomic(table: pa.Table, path: Path, meta: dict) -> None:
-    table = table.replace_schema_metadata({"disctwin": canonical_json(meta)})
-    tmp = path.parent / f".{path.name}.tmp"  # dot-files are ignored by Parquet dataset readers
-    pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000)
-    os.replace(tmp, path)
-
-
 def run_simulation(
     spec: PopulationSpec,
     ages_years: Sequence[float],
@@ -137,31 +131,13 @@ def run_simulation(
     engine = engine or Engine()
     ages = validate_ages(ages_years)
     spec.parameter_set()  # validate the parameter file before touching the disk
-    out = Path(out_dir)
     if part_size < 1:
         raise ConfigError(Problem("part_size", part_size, "a positive number of patients"))
-    meta = provenance(_config(spec, ages, engine, part_size))
-    manifest_path = out / "run.json"
-    if out.exists() and not out.is_dir():
-        raise ConfigError(Problem("out", str(out), "a directory path (a file exists there)"))
-    if manifest_path.exists():
-        old = json.loads(manifest_path.read_text())
-        if canonical_json(old.get("provenance")) != canonical_json(meta):
-            raise ConfigError(
-                Problem(
-                    "out",
-                    str(out),
-                    "an empty directory, or one holding a run with the same configuration "
-                    "(to resume it); this one holds a different run",
-                )
-            )
-    elif out.exists() and any(out.iterdir()):
-        raise ConfigError(Problem("out", str(out), "a new or empty directory"))
-
-    (out / "discs").mkdir(parents=True, exist_ok=True)
-    (out / "patients").mkdir(parents=True, exist_ok=True)
-    manifest = {"provenance": meta, "environment": run_environment(), "complete": False}
-    manifest_path.write_text(json.dumps(manifest, indent=2))
+    run = RunDirectory.open(
+        out_dir,
+        provenance(_config(spec, ages, engine, part_size)),
+        subdirectories=("discs", "patients"),
+    )
 
     started = time.perf_counter()
     counts = dict.fromkeys(STATUS_NAMES.values(), 0)
@@ -170,9 +146,8 @@ def run_simulation(
     for part in range(n_parts):
         lo = part * part_size
         hi = min(spec.n_patients, lo + part_size)
-        disc_path = out / "discs" / f"part-{part:05d}.parquet"
-        pat_path = out / "patients" / f"part-{part:05d}.parquet"
-        if disc_path.exists() and pat_path.exists():
+        disc_part, pat_part = (f"{sub}/part-{part:05d}.parquet" for sub in ("discs", "patients"))
+        if run.is_done(disc_part, pat_part):
             skipped += 1
             if on_progress:
                 on_progress(hi - lo)
@@ -186,23 +161,21 @@ def run_simulation(
                 counts[k] += v
             if on_progress:
                 on_progress(len(chunk.population))
-        _write_atomic(pa.concat_tables(disc_tables).combine_chunks(), disc_path, meta)
-        _write_atomic(pa.concat_tables(pat_tables).combine_chunks(), pat_path, meta)
+        for tables, part_path in ((disc_tables, disc_part), (pat_tables, pat_part)):
+            table = pa.concat_tables(tables).combine_chunks()
+            run.write_parquet(table, part_path, row_group_size=1_000_000)
         written += 1
 
-    summary = prevalence_by_age(out)
-    _write_summary(summary, out / "summary.csv")
+    run.write_text("summary.csv", _summary_csv(prevalence_by_age(run.path)))
     seconds = time.perf_counter() - started
-    final_counts = _status_counts(out)
-    manifest.update(
-        complete=True,
+    final_counts = _status_counts(run.path)
+    run.complete(
         status_counts=final_counts,
         seconds=seconds,
         parts_written=written,
         parts_skipped=skipped,
     )
-    manifest_path.write_text(json.dumps(manifest, indent=2))
-    return SimulationRun(out, spec.n_patients, written, skipped, final_counts, seconds)
+    return SimulationRun(run.path, spec.n_patients, written, skipped, final_counts, seconds)
 
 
 def _status_counts(out: Path) -> dict[str, int]:
@@ -234,9 +207,9 @@ def prevalence_by_age(out: str | Path) -> dict[str, dict[float, float]]:
     return result
 
 
-def _write_summary(summary: dict[str, dict[float, float]], path: Path) -> None:
+def _summary_csv(summary: dict[str, dict[float, float]]) -> str:
     ages = sorted(next(iter(summary.values())).keys())
     lines = ["finding," + ",".join(f"age_{a:g}" for a in ages)]
     for name, by_age in summary.items():
         lines.append(name + "," + ",".join(f"{by_age[a]:.3f}" for a in ages))
-    path.write_text("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"

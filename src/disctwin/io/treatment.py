@@ -12,15 +12,17 @@ Output directory layout::
 Every patient is treated at ``treatment_age`` (day 0 of the regimen) and observed at the
 follow-up days. Both twins share the patient's parameters and random streams, measurement
 noise included, so their difference is the treatment effect. Parts are written atomically and
-skipped when a killed run is started again (see :mod:`disctwin.io.simulation`).
+skipped when a killed run is started again; a directory holding a different run is refused
+(a :class:`~disctwin.io.rundir.RunDirectory`, as for :mod:`disctwin.io.simulation`).
 """
 
 from __future__ import annotations
 
-import json
+import csv
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +31,9 @@ import pyarrow.parquet as pq
 
 from disctwin.engine import STATUS_NAMES, Engine, simulate_twins
 from disctwin.errors import ConfigError, Problem
-from disctwin.io.provenance import canonical_json, provenance, run_environment
-from disctwin.io.simulation import PART_PATIENTS, _write_atomic
+from disctwin.io.provenance import provenance
+from disctwin.io.rundir import RunDirectory
+from disctwin.io.simulation import PART_PATIENTS
 from disctwin.model import LEVELS, N_LEVELS
 from disctwin.model.observables import measure
 from disctwin.model.records import record_values, records
@@ -138,7 +141,6 @@ def run_treatment(
             Problem("follow_up_days", days.tolist(), "follow-up within ages 10 to 100")
         )
     spec.parameter_set()
-    out = Path(out_dir)
     config = {
         "population": spec.model_dump(),
         "regimen": regimen.to_dict(),
@@ -150,32 +152,18 @@ def run_treatment(
         "parameter_digest": spec.parameter_set().digest(),
         "part_patients": part_size,
     }
-    meta = provenance(config)
-    manifest_path = out / "run.json"
-    if out.exists() and not out.is_dir():
-        raise ConfigError(Problem("out", str(out), "a directory path (a file exists there)"))
-    if manifest_path.exists():
-        old = json.loads(manifest_path.read_text())
-        if canonical_json(old.get("provenance")) != canonical_json(meta):
-            raise ConfigError(
-                Problem("out", str(out), "an empty directory, or one holding this same run")
-            )
-    elif out.exists() and any(out.iterdir()):
-        raise ConfigError(Problem("out", str(out), "a new or empty directory"))
-    for sub in ("patients", "discs", "adverse_events"):
-        (out / sub).mkdir(parents=True, exist_ok=True)
-    manifest = {"provenance": meta, "environment": run_environment(), "complete": False}
-    manifest_path.write_text(json.dumps(manifest, indent=2))
+    run = RunDirectory.open(
+        out_dir, provenance(config), subdirectories=("patients", "discs", "adverse_events")
+    )
 
     started = time.perf_counter()
     n_parts = -(-spec.n_patients // part_size)
     for part in range(n_parts):
         lo, hi = part * part_size, min(spec.n_patients, (part + 1) * part_size)
-        paths = [
-            out / sub / f"part-{part:05d}.parquet"
-            for sub in ("patients", "discs", "adverse_events")
+        parts = [
+            f"{sub}/part-{part:05d}.parquet" for sub in ("patients", "discs", "adverse_events")
         ]
-        if all(p.exists() for p in paths):
+        if run.is_done(*parts):
             if on_progress:
                 on_progress(hi - lo)
             continue
@@ -201,19 +189,20 @@ def run_treatment(
             aes.append(twins.adverse_events)
             if on_progress:
                 on_progress(len(pop))
-        for table, path in zip(
+        for table, part_path in zip(
             (
                 pa.concat_tables(pats["treated"] + pats["untreated"]),
                 pa.concat_tables(discs["treated"] + discs["untreated"]),
                 pa.concat_tables(aes),
             ),
-            paths,
+            parts,
             strict=True,
         ):
-            _write_atomic(table.combine_chunks(), path, meta)
+            run.write_parquet(table.combine_chunks(), part_path, row_group_size=1_000_000)
 
+    out = run.path
     differences = _differences(out, days)
-    _write_csv(differences, out / "differences.csv")
+    run.write_text("differences.csv", _csv_text(differences))
     patients = pq.read_table(out / "patients", columns=["twin", "day", "status"])
     first = patients.filter(pa.compute.equal(patients.column("day"), days[0]))
     counts = {}
@@ -224,8 +213,7 @@ def run_treatment(
         counts[twin] = {name: status.count(name) for name in STATUS_NAMES.values()}
     n_ae = pq.read_table(out / "adverse_events").num_rows
     seconds = time.perf_counter() - started
-    manifest.update(complete=True, status_counts=counts, adverse_events=n_ae, seconds=seconds)
-    manifest_path.write_text(json.dumps(manifest, indent=2))
+    run.complete(status_counts=counts, adverse_events=n_ae, seconds=seconds)
     return TreatmentRun(out, spec.n_patients, counts, n_ae, seconds, differences)
 
 
@@ -268,10 +256,9 @@ def _differences(out: Path, days: np.ndarray) -> list[dict]:
     return rows
 
 
-def _write_csv(rows: list[dict], path: Path) -> None:
-    import csv
-
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+def _csv_text(rows: list[dict]) -> str:
+    text = StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue()

@@ -122,7 +122,7 @@ _FINDINGS = (
     ("disc_degeneration", "Pfirrmann grade >= III", (_SIM, _TX, _SCR, _SENS)),
     ("disc_signal_loss", "T2 signal loss", (_SIM, _SCR, _SENS)),
     ("disc_height_loss", "disc height loss", (_SIM, _SCR, _SENS)),
-    ("disc_bulge", "bulge", (_SIM, _SCR, _SENS)),
+    ("disc_bulge", "bulge", (_SIM, _TX, _SCR, _SENS)),
     ("disc_protrusion", "protrusion", (_SIM, _TX, _SCR, _SENS)),
     ("annular_fissure", "annular fissure", (_SIM, _TX, _SCR, _SENS)),
 )
@@ -181,7 +181,7 @@ RECORDS: tuple[Record, ...] = (
         "1",
         "extrusion",
         "measured",
-        (_SIM, _SCR),
+        (_SIM, _TX, _SCR),
         cdisc=Cdisc("MO", "EXTRUS", "Disc Extrusion"),
     ),
     _r(
