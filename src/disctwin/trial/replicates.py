@@ -124,8 +124,9 @@ def run_replicates(
     fn = partial(_replicate, protocol, seed, engine, n_patients, keep)
     frames: list[pd.DataFrame | None] = [None] * len(numbers)
     for position, output in iter_replicates(fn, numbers, workers=workers):
-        if keep:
-            on_trial(output)
+        if isinstance(output, TrialResult):  # kept (keep) for on_trial
+            if on_trial is not None:
+                on_trial(output)
             output = replicate_rows(output)
         frames[position] = output  # the trial itself is let go
     if not frames:
