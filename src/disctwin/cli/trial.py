@@ -83,6 +83,8 @@ def trial_command(
 
     from disctwin.io.cdisc import write_run
 
+    assert out is not None  # checked above: --out is needed without --find-n
+
     progress = Progress(
         TextColumn("[bold]trials"),
         BarColumn(),

@@ -313,7 +313,7 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
     fu = result.observed
     scr = result.screening
     decode, _ = _status(result, rows)
-    base = {"STUDYID": p.study.id, "REPLICATE": result.replicate}
+    base: dict[str, str | int] = {"STUDYID": p.study.id, "REPLICATE": result.replicate}
     adsl = pd.DataFrame(
         {
             **base,

@@ -169,7 +169,8 @@ def run_economics(
         if strategy.priced:
             unpriced = summary.copy()
             units = max(strategy.acquisition_units, 1e-12)
-            unpriced.loc[strategy.name, "cost"] -= strategy.price * strategy.acquisition_units
+            acquisition = strategy.price * strategy.acquisition_units
+            unpriced.loc[strategy.name, "cost"] = unpriced["cost"].loc[strategy.name] - acquisition
             vbp = value_based_price(unpriced, strategy.name, spec.threshold, units=units)
             vbp_rows.append(vars(vbp))
     rng = np.random.default_rng([spec.seed, 2024])

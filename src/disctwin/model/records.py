@@ -432,7 +432,8 @@ def record_values(
         table = disc_true if rec.level == "disc" else patient_true
         return np.asarray(need(table, f"true {rec.level} observables")[rec.key])
     if rec.source == "finding":
-        return np.asarray(need(measured_disc, "measured disc readings")[rec.key]).any(axis=-1)
+        readings = np.asarray(need(measured_disc, "measured disc readings")[rec.key])
+        return np.asarray(readings.any(axis=-1))
     y = need(states, "states")
     if rec.level == "patient":
         return np.asarray(y[:, :, state_index(rec.key)])

@@ -15,6 +15,7 @@ five discs of one patient correlated: the correlation of log-values between two 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
 from scipy.special import expit, logit, ndtri
@@ -99,10 +100,20 @@ def _normals(seed: int, stream: Stream, index: np.ndarray, n_draws: int) -> np.n
     return out
 
 
+_T = TypeVar("_T")
+
+
+def _given(value: _T | None) -> _T:
+    """A field its kind needs (:class:`~disctwin.params.CovariateSpec` checks they are set)."""
+    if value is None:
+        raise ValueError("a covariate lacks a field its kind needs")
+    return value
+
+
 def reference_covariates(covariate_set: CovariateSet) -> dict[str, float]:
     """The reference person: binary covariates 0 (absent), continuous ones at their mean."""
     return {
-        s.name: 0.0 if s.kind in ("bernoulli", "logit_bernoulli") else float(s.mean)
+        s.name: 0.0 if s.kind in ("bernoulli", "logit_bernoulli") else float(_given(s.mean))
         for s in covariate_set
     }
 
@@ -138,15 +149,15 @@ def sample_covariates(
         if spec.kind == "bernoulli":
             x = (uj < spec.p).astype(float)
         elif spec.kind == "logit_bernoulli":
-            p = expit(
-                logit(spec.p) + spec.log_odds_slope * (values[spec.depends_on] - spec.reference)
-            )
+            parent = values[_given(spec.depends_on)]
+            p = expit(logit(_given(spec.p)) + spec.log_odds_slope * (parent - spec.reference))
             x = (uj < p).astype(float)
         elif spec.kind == "normal":
-            x = spec.mean + spec.sd * ndtri(uj)
+            x = _given(spec.mean) + _given(spec.sd) * ndtri(uj)
         else:  # lognormal with the stated mean and sd of the variable itself
-            s2 = np.log1p((spec.sd / spec.mean) ** 2)
-            x = np.exp(np.log(spec.mean) - s2 / 2 + np.sqrt(s2) * ndtri(uj))
+            mean, sd = _given(spec.mean), _given(spec.sd)
+            s2 = np.log1p((sd / mean) ** 2)
+            x = np.exp(np.log(mean) - s2 / 2 + np.sqrt(s2) * ndtri(uj))
         values[spec.name] = np.clip(x, spec.low, spec.high)
     return values
 

@@ -31,6 +31,7 @@ from itertools import pairwise
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import special, stats
 
@@ -268,7 +269,7 @@ def _pava(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.concatenate([np.full(n, v) for v, _, n in blocks])
 
 
-def isotonic_regression(values: Sequence[float], weights: Sequence[float]) -> np.ndarray:
+def isotonic_regression(values: ArrayLike, weights: ArrayLike) -> np.ndarray:
     """Non-decreasing least-squares fit ``argmin sum w_i (x_i - v_i)^2`` s.t. ``x`` increasing.
 
     Uses ``scipy.optimize.isotonic_regression`` (SciPy >= 1.12), else the pool-adjacent-

@@ -124,8 +124,9 @@ def run_replicates(
     fn = partial(_replicate, protocol, seed, engine, n_patients, keep)
     frames: list[pd.DataFrame | None] = [None] * len(numbers)
     for position, output in iter_replicates(fn, numbers, workers=workers):
-        if keep:
-            on_trial(output)
+        if isinstance(output, TrialResult):  # kept (keep) for on_trial
+            if on_trial is not None:
+                on_trial(output)
             output = replicate_rows(output)
         frames[position] = output  # the trial itself is let go
     if not frames:
@@ -295,7 +296,7 @@ def find_sample_size(
     step = sum(a.allocation for a in protocol.arm)
     lo_units = max(1, -(-(n_min or 2 * step) // step))
     hi_units = max(lo_units, n_max // step)
-    evaluated: dict[int, tuple[float, float]] = {}
+    evaluated: dict[int, tuple[float, float, float]] = {}
 
     def power(units: int) -> float:
         n_total = units * step

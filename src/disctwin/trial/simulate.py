@@ -32,7 +32,7 @@ import pandas as pd
 
 from disctwin.engine import Engine, simulate_twins
 from disctwin.errors import ConfigError, Problem
-from disctwin.model.records import record_values, records
+from disctwin.model.records import Record, record_values, records
 from disctwin.stats.analysis import Estimate, adjust_p_values
 from disctwin.streams import Stream, patient_generator
 from disctwin.therapies import Regimen, load_regimen
@@ -239,13 +239,16 @@ def _world(
     def masked(x):  # a failed integration is a status: its values are missing
         return np.where(ok[:, None], x, np.nan)
 
-    sources = {
-        "measured_disc": disc,
-        "measured_patient": patient,
-        "disc_true": disc_true,
-        "patient_true": patient_true,
-    }
-    measures = {r.name: masked(record_values(r, **sources)) for r in records("visit")}
+    def values(rec: Record) -> np.ndarray:
+        return record_values(
+            rec,
+            measured_disc=disc,
+            measured_patient=patient,
+            disc_true=disc_true,
+            patient_true=patient_true,
+        )
+
+    measures = {r.name: masked(values(r)) for r in records("visit")}
     fu = apply_intercurrent_events(protocol, measures, visit_days, seed, population.patient_index)
     return World(name, fu, disc, status, adverse_events)
 
@@ -504,7 +507,7 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
     looks = []
     decision = "final"
     stop_day = float(due_calendar[-1])
-    chosen = None
+    chosen: tuple[int, Estimate, np.ndarray, float] | None = None
     label = f"{c.treatment} vs {c.control}"
     cov = protocol.analysis.covariates
     for j, f in enumerate(seq.information_fractions):
@@ -548,6 +551,8 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
             decision = "efficacy" if step == "efficacy" else step
             stop_day = day
             break
+    if chosen is None:
+        raise ValueError("a group-sequential design needs at least one look")
     look, est, sub, day = chosen
     truth = _truth(protocol, e, worlds, reg_t, reg_c, sub)
     row = _row(e, label, look, est, truth, 2 * seq.alpha)

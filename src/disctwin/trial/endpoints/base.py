@@ -156,6 +156,13 @@ class EndpointValues:
     event: np.ndarray | None
     available: np.ndarray
 
+    @property
+    def events(self) -> np.ndarray:
+        """:attr:`event` of a time-to-event endpoint."""
+        if self.event is None:
+            raise ValueError("not a time-to-event endpoint: no event indicators")
+        return self.event
+
 
 @dataclass(frozen=True)
 class AnalysisData:
@@ -182,6 +189,13 @@ class AnalysisData:
     def keep(self) -> np.ndarray:
         """(n,) the patients counted (:attr:`EndpointValues.available`)."""
         return self.values.available
+
+    @property
+    def arms(self) -> np.ndarray:
+        """(n,) 1 treated, 0 control: :attr:`treated` of a comparison of two arms."""
+        if self.treated is None:
+            raise ValueError("this analysis compares two arms; a single-arm cohort has one")
+        return self.treated
 
 
 class AbstractMethod(ABC):
