@@ -201,3 +201,21 @@ def test_without_data_the_twin_is_the_population_with_those_covariates():
         "t2_relative"
     ][:, 0, 3]
     assert abs(twin - t2.mean()) < 3 * t2.std() * np.sqrt(2 / 800)
+
+
+@pytest.mark.slow
+def test_a_record_the_model_cannot_produce_is_flagged():
+    """Discs that rejuvenate (T2 0.35 at 40, 1.1 at 42 at every level) are no disc the model
+    knows: the posterior predictive p-value says so."""
+    levels = ("L1/2", "L2/3", "L3/4", "L4/5", "L5/S1")
+    rec = record_from_dict(
+        {
+            "mri": [
+                {"age_years": 40.0, "level": {lv: {"t2_relative": 0.35} for lv in levels}},
+                {"age_years": 42.0, "level": {lv: {"t2_relative": 1.1} for lv in levels}},
+            ]
+        },
+        today=TODAY,
+    )
+    post = infer_twin(rec, n_particles=100, seed=6)
+    assert post.ppp < 0.01
