@@ -24,6 +24,13 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "patients" / "p0042
 TODAY = dt.date(2026, 12, 1)
 
 
+def test_a_record_can_give_every_covariate_of_the_model():
+    from disctwin.inference.twin.record import Covariates
+    from disctwin.model.equations import COVARIATES
+
+    assert tuple(Covariates.model_fields) == COVARIATES
+
+
 def test_the_example_record_loads():
     rec = load_record(EXAMPLE, today=TODAY)
     obs = rec.observations()

@@ -58,7 +58,6 @@ from disctwin.model.states import LEVELS, N_LEVELS
 from disctwin.units import DAYS_PER_YEAR
 
 __all__ = [
-    "COVARIATE_NAMES",
     "DISC_FINDINGS",
     "Observations",
     "PatientRecord",
@@ -66,17 +65,6 @@ __all__ = [
     "record_from_dict",
 ]
 
-#: Covariates a record may give (the population's covariates).
-COVARIATE_NAMES = (
-    "female",
-    "bmi",
-    "manual_labour",
-    "smoker",
-    "diabetes",
-    "genetic_risk_score",
-    "depression",
-    "fear_avoidance",
-)
 #: Yes/no findings per level: record name -> the model's reading (:mod:`disctwin.model.records`).
 DISC_FINDINGS = {
     "signal_loss": "disc_signal_loss",
@@ -101,6 +89,9 @@ class Patient(_Frozen):
 
 
 class Covariates(_Frozen):
+    """The population's covariates (:data:`disctwin.model.equations.COVARIATES`), each
+    optional, with the population's bounds."""
+
     female: bool | None = None
     bmi: float | None = Field(default=None, ge=15.0, le=60.0)
     manual_labour: bool | None = None
