@@ -98,3 +98,13 @@ def test_the_compiled_solver_is_called_from_the_door_alone():
             if re.search(r"\.solve\(", line):
                 callers.append(f"{path.relative_to(SRC)}:{i}")
     assert callers and all(c.startswith("engine/simulate.py:") for c in callers), callers
+
+
+def test_plots_are_made_in_report_only():
+    """Matplotlib is imported by ``disctwin.report`` alone (running apart from drawing)."""
+    outside = [
+        str(p.relative_to(ROOT))
+        for p in _modules()
+        if "matplotlib" in p.read_text(encoding="utf-8") and p.parent.name != "report"
+    ]
+    assert not outside, outside

@@ -47,7 +47,7 @@ def patient_generator(
     >>> a == b
     True
     """
-    key = (int(stream), int(patient_index))
+    key: tuple[int, ...] = (int(stream), int(patient_index))
     if block is not None:
         key += (int(block),)
     seq = np.random.SeedSequence(int(seed), spawn_key=key)

@@ -170,3 +170,16 @@ def test_unknown_parameter_group():
     result = _invoke(["params", "--group", "nutriton"])
     _assert_clear_error(result, "--group")
     assert "did you mean 'nutrition'" in result.output
+
+
+@pytest.mark.parametrize("mode", [[], ["--find-n"]], ids=["run", "find-n"])
+def test_trial_workers_out_of_range_is_one_clear_error_and_writes_nothing(tmp_path, mode):
+    from disctwin.testing import canonical_protocol
+    from disctwin.trial import dump_protocol
+
+    path = tmp_path / "p.toml"
+    path.write_text(dump_protocol(canonical_protocol()))
+    result = _invoke(["trial", str(path), "--workers", "0", "--out", str(tmp_path / "o"), *mode])
+    _assert_clear_error(result, "--workers")
+    assert "1 to 256 processes" in result.output
+    assert not (tmp_path / "o").exists()

@@ -8,7 +8,6 @@ import json
 
 import numpy as np
 import pytest
-
 from golden import CASES, GOLDEN_FILE, compute, host_cpu
 
 

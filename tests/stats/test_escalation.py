@@ -228,6 +228,18 @@ def test_replicates_do_not_depend_on_batching(design):
         )
 
 
+def test_replicates_do_not_depend_on_the_number_of_workers():
+    design = Boin(target=0.3, n_earlystop=9)
+    one = simulate_escalation(design, CURVE, 45, seed=5, first_trial=3)
+    two = simulate_escalation(design, CURVE, 45, seed=5, first_trial=3, workers=2)
+    np.testing.assert_array_equal(one.selected, two.selected)
+    np.testing.assert_array_equal(one.total_patients, two.total_patients)
+    np.testing.assert_array_equal(one.mean_dlts, two.mean_dlts)
+    with pytest.raises(ConfigError) as err:  # reported with the other problems
+        simulate_escalation(design, CURVE, 0, seed=5, workers=0)
+    assert {p.field for p in err.value.problems} == {"n_trials", "--workers"}
+
+
 def test_bad_designs_raise_config_errors():
     with pytest.raises(ConfigError) as err:
         Boin(target=0.3, cohort_size=0, unknown=1)

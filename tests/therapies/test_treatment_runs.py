@@ -56,6 +56,10 @@ def test_cli_regimen_run_reports_twin_differences(tmp_path):
     )
     patients = pq.read_table(out / "patients").to_pandas()
     assert len(patients) == 40 * 3 * 2
+    discs = pq.read_table(out / "discs")
+    for finding in ("disc_bulge", "disc_protrusion", "disc_extrusion", "annular_fissure"):
+        assert finding in discs.column_names  # every morphology finding (issue 26)
+    assert {r["observable"] for r in rows} >= {"disc_bulge", "disc_extrusion"}
 
 
 def test_a_killed_regimen_run_resumes_without_losing_or_duplicating_patients(tmp_path):

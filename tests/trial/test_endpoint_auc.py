@@ -56,15 +56,17 @@ def _protocol(per_day: bool = False, visit: str = "m6", analysis: str | None = N
 def _follow_up(vas: np.ndarray, attended: np.ndarray | None = None) -> FollowUp:
     n, v = vas.shape
     return FollowUp(
-        vas=vas,
-        nrs=np.rint(vas / 10),
-        odi=vas / 2,
+        measures={
+            "vas": vas,
+            "nrs": np.rint(vas / 10),
+            "odi": vas / 2,
+            "opioid_mme": np.zeros((n, v)),
+        },
         visit_days=DAYS,
         attended=np.ones((n, v), dtype=bool) if attended is None else attended,
         rescue_from=np.full(n, v),
         intervention_at=np.full(n, v),
         dropout_day=np.full(n, np.nan),
-        opioid_mme=np.zeros((n, v)),
     )
 
 

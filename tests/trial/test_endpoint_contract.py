@@ -112,7 +112,9 @@ def _world(protocol, treated: np.ndarray, effect: float):
     vas = np.clip(vas, 0, 100)
     nrs = np.clip(np.rint(vas / 10), 0, 10)
     odi = np.clip(0.6 * vas + rng.normal(0, 5, vas.shape), 0, 100)
-    return apply_intercurrent_events(protocol, vas, nrs, odi, DAYS, 7, np.arange(N))
+    return apply_intercurrent_events(
+        protocol, {"vas": vas, "nrs": nrs, "odi": odi}, DAYS, 7, np.arange(N)
+    )
 
 
 @pytest.fixture(scope="module")

@@ -80,7 +80,7 @@ def _fake_replicates(power_of_n):
     """A stand-in for the trial simulator: replicate r of a trial with N patients succeeds
     iff its quantile (r + 0.5) / R is below ``power_of_n(N)`` (common random numbers)."""
 
-    def run(protocol, replicates, seed, *, engine=None, n_patients=None, on_trial=None):
+    def run(protocol, replicates, seed, *, engine=None, n_patients=None, on_trial=None, workers=1):
         r = np.arange(replicates)
         win = (r + 0.5) / replicates < power_of_n(n_patients)
         return pd.DataFrame(
@@ -149,3 +149,35 @@ def test_find_n_command_writes_the_table_and_the_power_curve(monkeypatch, tmp_pa
     table = pd.read_csv(tmp_path / "n" / "find_n.csv")
     assert {"n_total", "power", "power_mcse", "analytic_power"} <= set(table.columns)
     assert (tmp_path / "n" / "power_curve.png").stat().st_size > 1000
+
+
+def test_find_n_runs_its_replicates_on_the_workers_asked_for(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from disctwin.cli import app
+    from disctwin.trial import dump_protocol, replicates
+
+    fake = _fake_replicates(lambda n: n / 100)
+    asked = []
+
+    def run(*args, workers=1, **options):
+        asked.append(workers)
+        return fake(*args, **options)
+
+    monkeypatch.setattr(replicates, "run_replicates", run)
+    path = tmp_path / "p.toml"
+    path.write_text(dump_protocol(_protocol()))
+    args = [
+        "trial",
+        str(path),
+        "--find-n",
+        "--power",
+        "0.8",
+        "--replicates",
+        "50",
+        "--workers",
+        "3",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert asked and set(asked) == {3}

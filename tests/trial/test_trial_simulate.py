@@ -13,6 +13,7 @@ from scipy.stats import binomtest
 from typer.testing import CliRunner
 
 from disctwin.cli import app
+from disctwin.errors import ConfigError
 from disctwin.io.cdisc import adam_datasets, sdtm_domains, write_run
 from disctwin.testing import canonical_protocol_dict
 from disctwin.trial import dump_protocol, protocol_from_dict, screen, simulate_trial
@@ -280,3 +281,10 @@ def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
         a = pq.read_table(tmp_path / "one" / "replicates" / "r00001" / f"{name}.parquet")
         b = pq.read_table(tmp_path / "two" / "replicates" / "r00001" / f"{name}.parquet")
         assert a.equals(b), name
+
+
+def test_bad_workers_are_refused_before_anything_is_written(tmp_path):
+    small = protocol_from_dict(null_protocol(n_patients=12))
+    with pytest.raises(ConfigError, match="--workers"):
+        write_run(small, 2, 11, tmp_path / "run", workers=0)
+    assert not (tmp_path / "run").exists()

@@ -6,7 +6,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
@@ -17,6 +17,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from disctwin.errors import ConfigError, DiscTwinError, Problem
+
+if TYPE_CHECKING:
+    from disctwin.io.simulation import SimulationRun
+    from disctwin.io.treatment import TreatmentRun
 
 app = typer.Typer(
     name="disctwin",
@@ -160,6 +164,7 @@ def simulate(
         console=err_console,
         disable=quiet or not err_console.is_terminal,
     )
+    run: TreatmentRun | SimulationRun
     with progress:
         task = progress.add_task("simulate", total=n_patients)
         if regimen is not None:

@@ -7,7 +7,7 @@ Tables for clinicians and statisticians computed by :mod:`disctwin.stats.escalat
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,10 @@ def _numbers(text: str, option: str, allowed: str) -> list[float]:
     return values
 
 
-def _none_or(value: str | None, option: str, choices: tuple[str, ...]) -> str | None:
+_Choice = TypeVar("_Choice", bound=str)
+
+
+def _none_or(value: str | None, option: str, choices: tuple[_Choice, ...]) -> _Choice | None:
     if value is None or value.lower() == "none":
         return None
     if value not in choices:
@@ -75,6 +78,7 @@ def boin_table(
         "eliminate if DLTs >=",
     ):
         view.add_column(header, justify="right")
+    row: Any  # pandas-stubs types a row's fields as any scalar
     for row in table.itertuples(index=False):
         eliminate = "-" if pd.isna(row.eliminate_if_at_least) else str(row.eliminate_if_at_least)
         view.add_row(
@@ -122,7 +126,7 @@ def boundaries_command(
         spending=spending,
         futility=_none_or(futility, "--futility", SPENDING),
         beta=beta,
-        sides=sides,
+        sides=cast(Literal[1, 2], sides),  # boundaries() rejects any other number
     )
     null = crossing_probabilities(bounds, 0.0)
     alternative = crossing_probabilities(bounds, bounds.drift)
@@ -214,6 +218,7 @@ def escalation_command(
         simulate_escalation,
     )
 
+    probabilities: np.ndarray | list[float]
     if regimen is not None:
         from disctwin.therapies import load_regimen
         from disctwin.trial.phase1 import dlt_probabilities
@@ -258,6 +263,7 @@ def escalation_command(
     )
     for header in ("dose", "true DLT rate", "P(selected as MTD)", "mean patients", "mean DLTs"):
         view.add_column(header, justify="right")
+    row: Any  # pandas-stubs types a row's fields as any scalar
     for row in oc.to_frame().itertuples(index=False):
         view.add_row(
             row.dose,

@@ -4,7 +4,7 @@ PSA and CEAC of the strategies, with plots and provenance."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -49,6 +49,7 @@ def economics(
     table = Table(title=f"{spec.name} ({spec.country}, threshold {spec.threshold:,.0f}/QALY)")
     for column in ("strategy", "cost", "QALYs", "incr. cost", "incr. QALYs", "ICER", "status"):
         table.add_column(column)
+    row: Any  # pandas-stubs types a row's fields as any scalar
     for row in result.icers.itertuples():
         table.add_row(
             row.strategy,

@@ -11,6 +11,8 @@ from rich.table import Table
 
 from disctwin.cli.app import app, console, err_console, user_errors
 from disctwin.errors import ConfigError, Problem
+from disctwin.parallel import MAX_WORKERS
+from disctwin.report.trial import plot_power_curve
 
 
 def _fmt(x: float, se: float | None = None, digits: int = 3) -> str:
@@ -67,6 +69,8 @@ def trial_command(
         problems.append(Problem("--replicates", replicates, "1 to 1,000,000"))
     if seed < 0:
         problems.append(Problem("--seed", seed, "a non-negative integer"))
+    if not 1 <= workers <= MAX_WORKERS:
+        problems.append(Problem("--workers", workers, f"1 to {MAX_WORKERS} processes"))
     if find_n and not 0 < power < 1:
         problems.append(Problem("--power", power, "a probability in (0, 1)"))
     if not find_n and out is None:
@@ -74,10 +78,12 @@ def trial_command(
     if problems:
         raise ConfigError(problems)
     if find_n:
-        _find_n(p, replicates, seed, power, n_max, out)
+        _find_n(p, replicates, seed, power, n_max, out, workers)
         return
 
     from disctwin.io.cdisc import write_run
+
+    assert out is not None  # checked above: --out is needed without --find-n
 
     progress = Progress(
         TextColumn("[bold]trials"),
@@ -182,7 +188,9 @@ def _print_run(p, out: Path, manifest: dict) -> None:
     console.print(f"output: {out} (trial.duckdb, replicates.parquet, per-replicate SDTM/ADaM)")
 
 
-def _find_n(p, replicates: int, seed: int, power: float, n_max: int, out: Path | None) -> None:
+def _find_n(
+    p, replicates: int, seed: int, power: float, n_max: int, out: Path | None, workers: int
+) -> None:
     from disctwin.trial import find_sample_size
 
     with console.status("searching the sample size") as status:
@@ -192,6 +200,7 @@ def _find_n(p, replicates: int, seed: int, power: float, n_max: int, out: Path |
             seed,
             replicates=replicates,
             n_max=n_max,
+            workers=workers,
             on_evaluation=lambda n, pw, se: status.update(f"N = {n}: power {pw:.2f} ± {se:.2f}"),
         )
     table = Table(
@@ -219,27 +228,5 @@ def _find_n(p, replicates: int, seed: int, power: float, n_max: int, out: Path |
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         result.table.to_csv(out / "find_n.csv", index=False)
-        _plot_power_curve(result, out / "power_curve.png", p.study.id)
+        plot_power_curve(result, out / "power_curve.png", p.study.id)
         console.print(f"wrote {out / 'find_n.csv'} and {out / 'power_curve.png'}")
-
-
-def _plot_power_curve(result, path: Path, title: str) -> None:
-    """Simulated power by total N (with 2 MC SE) and the analytic power, if any."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    t = result.table
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.errorbar(
-        t["n_total"], t["power"], yerr=2 * t["power_mcse"], fmt="o-", capsize=3, label="simulated"
-    )
-    if t["analytic_power"].notna().any():
-        ax.plot(t["n_total"], t["analytic_power"], "s--", label="two-sample formula")
-    ax.axhline(result.target_power, color="grey", lw=0.8, ls=":")
-    ax.set(xlabel="total N", ylabel="power", ylim=(0, 1.02), title=f"{title}: power by N")
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -22,7 +22,7 @@ from disctwin.economics.access import (
     TherapyProfile,
     ThresholdAnchor,
 )
-from disctwin.economics.discounting import Discounting
+from disctwin.economics.discounting import Discounting, WithinCycleMethod
 from disctwin.economics.mortality import GompertzLifeTable, OverdoseMortality
 from disctwin.economics.psa import Distribution
 from disctwin.economics.schema import CostItem, EconomicParameter, RangedParameter, parse
@@ -80,7 +80,9 @@ def _guidelines() -> dict[str, dict[str, str]]:
     return {row["country"]: row for row in _csv("hta_discount_rates.csv")}
 
 
-def guideline_discounting(country: str, within_cycle: str = "half_cycle") -> GuidelineDiscounting:
+def guideline_discounting(
+    country: str, within_cycle: WithinCycleMethod = "half_cycle"
+) -> GuidelineDiscounting:
     """Reference-case discount rates of ``country`` (ISO 3166-1 alpha-3, e.g. ``"GBR"``).
 
     Raises:

@@ -311,6 +311,7 @@ def _on_grid(
     if extrapolation.method == "last_value_carried" or not np.any(after):
         return inside
     last = values[:, -1:]
+    assert target is not None  # the decaying extrapolations are given their target
     goal = target[:, None]
     decay = 0.5 ** ((grid[after] - times[-1]) / extrapolation.half_life_years)
     inside[:, after] = goal + (last - goal) * decay
@@ -459,7 +460,7 @@ def _event_totals(
         charge = spec.cost_item is not None and (
             settings.addiction_costs or spec.term not in ADDICTION_TERMS
         )
-        if charge:
+        if charge and spec.cost_item is not None:
             unit_cost = inputs.costs[spec.cost_item].value * spec.cost_units
             d = discount_factors(t, settings.discounting.rate_costs)
             np.add.at(cost, rows, alive * unit_cost * d)

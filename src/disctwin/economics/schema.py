@@ -7,8 +7,8 @@ each naming the field, the value and what is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Literal, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -35,6 +35,13 @@ def _known_currency(code: str) -> str:
 
 
 Currency = Annotated[str, AfterValidator(_known_currency)]
+
+
+def _set(value: float | None) -> float:
+    """A number its distribution kind needs (``DistributionSpec`` checks they are set)."""
+    if value is None:
+        raise ValueError("a distribution lacks a number its kind needs")
+    return value
 
 
 class DistributionSpec(BaseModel):
@@ -87,20 +94,21 @@ class DistributionSpec(BaseModel):
         ]
         if missing or extra:
             raise ValueError(f"kind {self.kind!r} takes exactly {list(needs)}")
-        if self.kind == "uniform" and not self.low < self.high:
+        if self.kind == "uniform" and not _set(self.low) < _set(self.high):
             raise ValueError("uniform needs low < high")
         return self
 
     def distribution(self) -> Distribution:
         """The sampler of :mod:`disctwin.economics.psa`."""
-        return {
-            "gamma": lambda: Gamma(self.shape, self.scale),
-            "beta": lambda: Beta(self.a, self.b),
-            "lognormal": lambda: LogNormal(self.meanlog, self.sdlog),
-            "normal": lambda: Normal(self.mean, self.sd),
-            "uniform": lambda: Uniform(self.low, self.high),
-            "fixed": lambda: Fixed(self.value),
-        }[self.kind]()
+        samplers: dict[str, Callable[[], Distribution]] = {
+            "gamma": lambda: Gamma(_set(self.shape), _set(self.scale)),
+            "beta": lambda: Beta(_set(self.a), _set(self.b)),
+            "lognormal": lambda: LogNormal(_set(self.meanlog), _set(self.sdlog)),
+            "normal": lambda: Normal(_set(self.mean), _set(self.sd)),
+            "uniform": lambda: Uniform(_set(self.low), _set(self.high)),
+            "fixed": lambda: Fixed(_set(self.value)),
+        }
+        return samplers[self.kind]()
 
 
 class EconomicParameter(BaseModel):
@@ -180,7 +188,7 @@ class RangedParameter(BaseModel):
         return self
 
 
-def parse(model: type[Model], raw: Mapping[str, object], prefix: str) -> Model:
+def parse(model: type[Model], raw: Mapping[Any, object], prefix: str) -> Model:
     """``model`` validated from ``raw``; every problem in one ConfigError under ``prefix``."""
     try:
         return model.model_validate(dict(raw))

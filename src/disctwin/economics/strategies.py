@@ -9,7 +9,7 @@ job; this module validates a parsed mapping.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -196,7 +196,7 @@ class StrategiesSpec(BaseModel):
         return costs, effects
 
 
-def parse_strategies(raw: Mapping[str, object]) -> StrategiesSpec:
+def parse_strategies(raw: Mapping[str, Any]) -> StrategiesSpec:
     """A validated :class:`StrategiesSpec` from a parsed TOML mapping.
 
     Raises:

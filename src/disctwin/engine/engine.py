@@ -36,6 +36,7 @@ __all__ = ["STATUS_NAMES", "CompiledModel", "Engine", "compiled_model"]
 #: Per-patient status codes returned by the solver kernel.
 STATUS_NAMES: dict[int, str] = {0: "ok", 1: "step_limit", 2: "non_finite", 3: "step_underflow"}
 
+
 class CompiledModel:
     """The model compiled for one parameter layout (code generated, then Numba-compiled)."""
 
@@ -158,6 +159,7 @@ def _model_source(layout: ParameterLayout) -> str:
 
     h = hashlib.sha256()
     for module in (equations, states, layout_module, codegen):
+        assert module.__file__ is not None  # plain modules, each from its file
         h.update(Path(module.__file__).read_bytes())
     # the rate laws themselves: one module per process
     for path in sorted(Path(processes.__file__).parent.glob("*.py")):
@@ -203,7 +205,7 @@ class Engine(BaseModel):
     def run(
         self,
         population: PopulationSpec,
-        ages_years: Sequence[float],
+        ages_years: Sequence[float] | np.ndarray,
         *,
         start: int = 0,
         stop: int | None = None,

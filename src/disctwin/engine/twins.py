@@ -22,9 +22,8 @@ import numpy as np
 import pyarrow as pa
 
 from disctwin.engine.engine import Engine
-from disctwin.engine.simulate import Dosing, Record, simulate
+from disctwin.engine.simulate import Dosing, Record, Trajectories, simulate
 from disctwin.errors import ConfigError, Problem
-from disctwin.model.observables import true_observables
 from disctwin.population import Population
 from disctwin.therapies.regimen import Regimen
 
@@ -35,40 +34,80 @@ __all__ = ["TwinResult", "simulate_twins"]
 class TwinResult:
     """States of the treated and untreated twins at the requested ages.
 
+    A view of the door's :class:`~disctwin.engine.simulate.Trajectories` (the treated twins,
+    with ``parameters`` and ``untreated`` recorded) named for twin analyses.
+
     Attributes:
-        population: the patients (n).
+        run: the treated twins' trajectories; ``run.untreated`` the untreated twins'.
         regimen: what the treated twins received.
         treatment_age_days: (n,) age at the regimen's day 0.
         ages_days: (n, m) output ages.
-        treated / untreated: (n, m, n_states) states.
-        status_treated / status_untreated: (n,) solver status codes.
-        parameters_treated: (n, m, n_parameters) parameters in force at each output (doses
-            set therapy slot parameters); the untreated twins keep ``population.parameters``.
-        adverse_events: table with columns of :data:`~disctwin.therapies.harms.AE_SCHEMA`
-            (``day`` counted from day 0).
     """
 
-    population: Population
+    run: Trajectories
     regimen: Regimen
     treatment_age_days: np.ndarray
     ages_days: np.ndarray
-    treated: np.ndarray
-    untreated: np.ndarray
-    status_treated: np.ndarray
-    status_untreated: np.ndarray
-    parameters_treated: np.ndarray
-    adverse_events: pa.Table
+
+    def __post_init__(self) -> None:
+        if self.run.untreated is None or self.run.parameters is None:
+            raise ValueError("twin trajectories need the untreated twins and the parameters")
+        if self.run.adverse_events is None:
+            raise ValueError("twin trajectories need the adverse events")
+
+    @property
+    def population(self) -> Population:
+        return self.run.population
+
+    @property
+    def untreated_run(self) -> Trajectories:
+        assert self.run.untreated is not None  # checked in __post_init__
+        return self.run.untreated
+
+    @property
+    def treated(self) -> np.ndarray:
+        """(n, m, n_states) states of the treated twins."""
+        return self.run.states
+
+    @property
+    def untreated(self) -> np.ndarray:
+        """(n, m, n_states) states of the untreated twins."""
+        return self.untreated_run.states
+
+    @property
+    def status_treated(self) -> np.ndarray:
+        return self.run.status
+
+    @property
+    def status_untreated(self) -> np.ndarray:
+        return self.untreated_run.status
+
+    @property
+    def parameters_treated(self) -> np.ndarray:
+        """(n, m, n_parameters) parameters in force at each output (doses set therapy slot
+        parameters); the untreated twins keep ``population.parameters``."""
+        assert self.run.parameters is not None  # checked in __post_init__
+        return self.run.parameters
+
+    @property
+    def adverse_events(self) -> pa.Table:
+        """Table with the columns of :data:`~disctwin.therapies.harms.AE_SCHEMA` (``day``
+        counted from day 0)."""
+        assert self.run.adverse_events is not None  # checked in __post_init__
+        return self.run.adverse_events
+
+    def twin(self, twin: str = "treated") -> Trajectories:
+        """The trajectories of one twin (``treated`` or ``untreated``)."""
+        if twin == "treated":
+            return self.run
+        if twin == "untreated":
+            return self.untreated_run
+        raise ConfigError(Problem("twin", twin, "treated or untreated"))
 
     def true_observables(self, twin: str = "treated"):
         """Noise-free observables of one twin: (disc, patient) dicts as
         :func:`~disctwin.model.observables.true_observables`."""
-        if twin == "treated":
-            states, params = self.treated, self.parameters_treated
-        elif twin == "untreated":
-            states, params = self.untreated, self.population.parameters
-        else:
-            raise ConfigError(Problem("twin", twin, "treated or untreated"))
-        return true_observables(states, params, self.population.layout, self.ages_days)
+        return self.twin(twin).true_observables()
 
 
 def simulate_twins(
@@ -108,17 +147,9 @@ def simulate_twins(
         engine=engine,
         dosing=Dosing(index_levels=index_levels, region=region, blinded=blinded),
     )
-    assert run.untreated is not None and run.parameters is not None
-    assert run.adverse_events is not None
     return TwinResult(
-        population=population,
+        run=run,
         regimen=regimen,
         treatment_age_days=np.broadcast_to(np.asarray(treatment_age_days, float), (n,)).copy(),
         ages_days=ages,
-        treated=run.states,
-        untreated=run.untreated.states,
-        status_treated=run.status,
-        status_untreated=run.untreated.status,
-        parameters_treated=run.parameters,
-        adverse_events=run.adverse_events,
     )

@@ -1,4 +1,12 @@
-"""Inference: global sensitivity analysis (and, next, calibration) of the model."""
+"""Inference: the model against data.
+
+- :mod:`disctwin.inference.calibration`: Bayesian calibration of the natural history to the
+  shipped published data (posterior draws, fit quality, same-seed reproducibility);
+- :mod:`disctwin.inference.sensitivity`: global sensitivity analysis (Sobol indices with
+  SALib) of any recorded quantity (the record spec's ``sensitivity`` records) at an age.
+
+Every cohort is simulated through the engine's one door (:func:`disctwin.engine.simulate`).
+"""
 
 from disctwin.inference.sensitivity import (
     DEFAULT_UNCERTAIN,

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from disctwin.errors import ConfigError, Problem, suggest
-from disctwin.model.observables import FINDINGS
+from disctwin.model.records import record, record_values, records
 from disctwin.params import ParameterSet, load_parameter_set
 
 __all__ = [
@@ -51,7 +52,10 @@ DEFAULT_UNCERTAIN: tuple[str, ...] = (
     "sensitisation_onset_rate",
 )
 
-_QUANTITIES = (*FINDINGS, "chronic_pain", "mean_pain")
+#: Names of outputs that are another record's (kept for existing scripts).
+_ALIASES = {"mean_pain": "pain_reported_mean"}
+#: Quantities an output may name: the record spec's ``sensitivity`` records and the aliases.
+_QUANTITIES = (*(r.name for r in records("sensitivity")), *_ALIASES)
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,15 @@ def parse_outputs(outputs: Sequence[str]) -> list[tuple[str, float]]:
     return parsed
 
 
+def _per_person(rec, sources, col: int) -> np.ndarray:
+    """(n,) per-person value of a sensitivity record at output column ``col``: 100 x a
+    yes/no record (at any level for a disc record), or a numeric record (mean over levels)."""
+    values = record_values(rec, **sources)[:, col]
+    if values.dtype == bool:
+        return np.asarray(100.0 * (values.any(axis=-1) if rec.level == "disc" else values))
+    return values.mean(axis=-1) if rec.level == "disc" else values.astype(float)
+
+
 def model_outputs(
     outputs: Sequence[str],
     *,
@@ -175,7 +188,7 @@ def model_outputs(
     """A function mapping parameter samples (n_samples, n_parameters) to outputs
     (n_samples, n_outputs), each sample run on the same ``n_patients`` virtual patients."""
     from disctwin.engine import Engine, simulate
-    from disctwin.model.observables import measure, person_findings
+    from disctwin.model.observables import measure
     from disctwin.population import sample_population
     from disctwin.units import DAYS_PER_YEAR
 
@@ -207,20 +220,21 @@ def model_outputs(
             disc, patient = run.true_observables()
             index = np.tile(base.patient_index, len(block))
             measured = measure(disc, patient, ps, seed, index)
-            findings = person_findings(measured)
-            ok = (status == 0)[:, None]
-            for s in range(len(block)):
-                rows = slice(s * n_patients, (s + 1) * n_patients)
-                for j, (quantity, age) in enumerate(parsed):
-                    col = int(np.searchsorted(ages, age))
-                    if quantity == "mean_pain":
-                        values = measured.patient["pain_reported_mean"][rows, col]
-                    elif quantity == "chronic_pain":
-                        values = 100.0 * measured.patient["chronic_pain"][rows, col]
-                    else:
-                        values = 100.0 * findings[quantity][rows, col]
-                    valid = ok[rows, 0]
-                    result[lo + s, j] = values[valid].mean() if valid.any() else np.nan
+            sources = {
+                "measured_disc": measured.disc,
+                "measured_patient": measured.patient,
+                "disc_true": disc,
+                "patient_true": patient,
+                "states": run.states,
+            }
+            ok = status == 0
+            for j, (quantity, age) in enumerate(parsed):
+                col = int(np.searchsorted(ages, age))
+                values = _per_person(record(_ALIASES.get(quantity, quantity)), sources, col)
+                for s in range(len(block)):
+                    rows = slice(s * n_patients, (s + 1) * n_patients)
+                    valid = ok[rows]
+                    result[lo + s, j] = values[rows][valid].mean() if valid.any() else np.nan
         return result
 
     return run
@@ -249,7 +263,11 @@ def sobol_analysis(
     if n_base < 2 or n_base & (n_base - 1):
         raise ConfigError(Problem("n", n_base, "a power of 2, at least 2 (Sobol' sequence)"))
     bounds = [[np.log(p.low), np.log(p.high)] if p.log else [p.low, p.high] for p in parameters]
-    problem = {"num_vars": len(parameters), "names": [p.name for p in parameters], "bounds": bounds}
+    problem: dict[str, Any] = {
+        "num_vars": len(parameters),
+        "names": [p.name for p in parameters],
+        "bounds": bounds,
+    }
     unit = sobol_sample.sample(problem, n_base, calc_second_order=False, seed=seed)
     natural = unit.copy()
     for i, p in enumerate(parameters):

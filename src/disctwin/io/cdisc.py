@@ -26,31 +26,31 @@ no day 0). Every table carries ``REPLICATE``. This is simulation output in a CDI
 a conformance-checked submission: controlled terminology is used where obvious, and dates
 are nominal (study start :data:`STUDY_START`).
 
-:func:`write_run` writes a run directory (resumable: each replicate is written to a
-temporary directory and renamed into place; a killed run started again skips the
-replicates already there), and :func:`build_database` gathers every replicate's tables
-into one DuckDB file.
+:func:`write_run` writes a run directory (a :class:`~disctwin.io.rundir.RunDirectory`,
+resumable: each replicate is written to a temporary directory and renamed into place; a
+killed run started again skips the replicates already there; replicates run in worker
+processes through :func:`disctwin.parallel.map_replicates`), and :func:`build_database`
+gathers every replicate's tables into one DuckDB file.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from disctwin.engine import Engine
-from disctwin.errors import ConfigError, Problem
-from disctwin.io.provenance import canonical_json, provenance, run_environment
+from disctwin.io.provenance import provenance
+from disctwin.io.rundir import RunDirectory, atomic_path, write_parquet
+from disctwin.model.records import RECORDS, records
 from disctwin.model.states import LEVELS
+from disctwin.parallel import check_workers, map_replicates
 from disctwin.trial.endpoints import BASELINE, EndpointValues, endpoint_kind, endpoint_values
 from disctwin.trial.protocol import Protocol
 from disctwin.trial.replicates import (
@@ -75,21 +75,13 @@ ADAM_DATASETS = ("adsl", "adqs", "adae", "adtte")
 #: Nominal calendar date of the first patient's baseline (study day 1).
 STUDY_START = date(2026, 1, 1)
 
-_QS = {
-    "VAS": ("vas", "Low back pain intensity, visual analogue scale", "mm"),
-    "NRS": ("nrs", "Low back pain intensity, numeric rating scale", "points"),
-    "ODI": ("odi", "Oswestry Disability Index", "%"),
-}
-_MO = {
-    "PFIRRMAN": ("pfirrmann_grade", "Pfirrmann Grade", ""),
-    "DHI": ("disc_height_index", "Disc Height Index (relative to adolescence)", ""),
-    "T2REL": ("t2_relative", "Nucleus T2 Relative to Adolescence", ""),
-    "PROTRUS": ("disc_protrusion", "Disc Protrusion", ""),
-    "EXTRUS": ("disc_extrusion", "Disc Extrusion", ""),
-    "MODIC1": ("modic_1", "Modic Type 1 Endplate Change", ""),
-}
-#: Opioid use at visits: ADQS parameter code and name (SDTM: CM domain).
-_OPIOID = ("OPIOMME", "Opioid use (morphine milligram equivalents per day)")
+#: Questionnaires (SDTM QS) and imaging findings (SDTM MO, per level): the record spec's
+#: records with those CDISC domains (:mod:`disctwin.model.records`), code -> record.
+_QS = {c.testcd: (r, c) for r in RECORDS if (c := r.cdisc) and c.domain == "QS"}
+_MO = {c.testcd: (r, c) for r in RECORDS if (c := r.cdisc) and c.domain == "MO"}
+#: Parameters of ADQS: every visit measure with a CDISC code (questionnaires; opioid use,
+#: whose SDTM domain is CM).
+_ADQS = {c.testcd: (r, c) for r in records("visit") if (c := r.cdisc)}
 _SEVERITY = {1: "MILD", 2: "MODERATE", 3: "SEVERE", 4: "LIFE THREATENING", 5: "FATAL"}
 
 
@@ -191,7 +183,7 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
     for col, visit, visitnum in _visits(result):
         seen = fu.attended[rows, col]
         day = _study_day(np.full(len(rows), fu.visit_days[col]), visit=True)
-        mme = fu.opioid_mme[rows, col]
+        mme = fu.measure("opioid_mme")[rows, col]
         keep = seen & np.isfinite(mme)
         cm_parts.append(
             pd.DataFrame(
@@ -210,20 +202,20 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
                 }
             )
         )
-        for code, (name, test, unit) in _QS.items():
-            values = fu.measure(name)[rows, col]
+        for code, (rec, cd) in _QS.items():
+            values = fu.measure(rec.name)[rows, col]
             keep = seen & np.isfinite(values)
             qs_parts.append(
                 pd.DataFrame(
                     {
                         "USUBJID": subj["USUBJID"].to_numpy()[keep],
                         "QSTESTCD": code,
-                        "QSTEST": test,
+                        "QSTEST": cd.test,
                         "QSCAT": "BACK PAIN",
                         "QSORRES": [
-                            f"{v:.1f}" if name != "nrs" else f"{v:.0f}" for v in values[keep]
+                            f"{v:.1f}" if rec.name != "nrs" else f"{v:.0f}" for v in values[keep]
                         ],
-                        "QSORRESU": unit,
+                        "QSORRESU": cd.unit,
                         "QSSTRESN": values[keep].astype(float),
                         "QSBLFL": "Y" if col == BASELINE else "",
                         "VISITNUM": visitnum,
@@ -234,8 +226,8 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
             )
         mri = col == 0 or (col >= 2 and result.protocol.visit[col - 2].mri)
         if mri:
-            for code, (name, test, _unit) in _MO.items():
-                values = result.disc[name][rows, col, :].astype(float)  # (n, 5)
+            for code, (rec, cd) in _MO.items():
+                values = result.disc[rec.name][rows, col, :].astype(float)  # (n, 5)
                 for k, level in enumerate(LEVELS):
                     v = values[:, k]
                     keep = seen & np.isfinite(v)
@@ -244,7 +236,7 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
                             {
                                 "USUBJID": subj["USUBJID"].to_numpy()[keep],
                                 "MOTESTCD": code,
-                                "MOTEST": test,
+                                "MOTEST": cd.test,
                                 "MOLOC": f"{level} INTERVERTEBRAL DISC",
                                 "MOORRES": [f"{x:g}" for x in v[keep]],
                                 "MOSTRESN": v[keep],
@@ -321,7 +313,7 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
     fu = result.observed
     scr = result.screening
     decode, _ = _status(result, rows)
-    base = {"STUDYID": p.study.id, "REPLICATE": result.replicate}
+    base: dict[str, str | int] = {"STUDYID": p.study.id, "REPLICATE": result.replicate}
     adsl = pd.DataFrame(
         {
             **base,
@@ -357,9 +349,8 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
         if col == 0:
             continue
         seen = fu.attended[rows, col]
-        measures = [(code, name, test) for code, (name, test, _unit) in _QS.items()]
-        for code, name, test in [*measures, (_OPIOID[0], "opioid_mme", _OPIOID[1])]:
-            y = fu.measure(name)[rows]
+        for code, (rec, cd) in _ADQS.items():
+            y = fu.measure(rec.name)[rows]
             aval, b = y[:, col], y[:, BASELINE]
             keep = seen & np.isfinite(aval)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -370,7 +361,7 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
                         "USUBJID": subj["USUBJID"].to_numpy()[keep],
                         "ARM": subj["ARM"].to_numpy()[keep],
                         "PARAMCD": code,
-                        "PARAM": test,
+                        "PARAM": cd.test,
                         "AVISIT": visit,
                         "AVISITN": visitnum,
                         "ADY": _study_day(np.full(keep.sum(), fu.visit_days[col]), visit=True),
@@ -430,12 +421,6 @@ def _endpoint_rows(p: Protocol, fu, subj: pd.DataFrame) -> dict[str, list[pd.Dat
 # ----------------------------------------------------------------------------- run files
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path, meta: dict) -> None:
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    table = table.replace_schema_metadata({"disctwin": canonical_json(meta)})
-    pq.write_table(table, path, compression="zstd")
-
-
 def _screening_frame(result: TrialResult) -> pd.DataFrame:
     s = result.screening
     rows = [{"criterion": k, "failures": v} for k, v in s.failures.items()]
@@ -447,30 +432,29 @@ def _screening_frame(result: TrialResult) -> pd.DataFrame:
     return frame
 
 
-def _write_replicate(result: TrialResult, root: Path, meta: dict) -> None:
-    final = root / f"r{result.replicate:05d}"
-    tmp = root / f".r{result.replicate:05d}.tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    (tmp / "sdtm").mkdir(parents=True)
-    (tmp / "adam").mkdir()
-    sdtm = sdtm_domains(result)
-    for name, frame in sdtm.items():
-        _write_parquet(frame, tmp / "sdtm" / f"{name}.parquet", meta)
-    for name, frame in adam_datasets(result, sdtm).items():
-        _write_parquet(frame, tmp / "adam" / f"{name}.parquet", meta)
-    _write_parquet(replicate_rows(result), tmp / "results.parquet", meta)
-    _write_parquet(_screening_frame(result), tmp / "screening.parquet", meta)
-    if result.sequential is not None:
-        looks = result.sequential.looks.assign(REPLICATE=result.replicate)
-        _write_parquet(looks, tmp / "looks.parquet", meta)
-    os.replace(tmp, final)
+def _write_replicate(result: TrialResult, run: RunDirectory) -> None:
+    """Write one replicate's directory (atomically: filled under a temporary name, then
+    renamed into place)."""
+    meta = run.provenance
+    with run.directory(f"replicates/r{result.replicate:05d}") as tmp:
+        (tmp / "sdtm").mkdir()
+        (tmp / "adam").mkdir()
+        sdtm = sdtm_domains(result)
+        for name, frame in sdtm.items():
+            write_parquet(frame, tmp / "sdtm" / f"{name}.parquet", meta)
+        for name, frame in adam_datasets(result, sdtm).items():
+            write_parquet(frame, tmp / "adam" / f"{name}.parquet", meta)
+        write_parquet(replicate_rows(result), tmp / "results.parquet", meta)
+        write_parquet(_screening_frame(result), tmp / "screening.parquet", meta)
+        if result.sequential is not None:
+            looks = result.sequential.looks.assign(REPLICATE=result.replicate)
+            write_parquet(looks, tmp / "looks.parquet", meta)
 
 
-def _run_replicate(protocol, seed: int, r: int, engine, root: Path, meta: dict) -> int:
+def _run_replicate(protocol: Protocol, seed: int, engine: Engine, run: RunDirectory, r: int) -> int:
     """Simulate replicate ``r`` and write its directory (atomically); return ``r``."""
     result = simulate_trial(protocol, replicate_seed(seed, r), replicate=r, engine=engine)
-    _write_replicate(result, root, meta)
+    _write_replicate(result, run)
     return r
 
 
@@ -480,34 +464,31 @@ def build_database(out: str | Path, replicates: int | None = None) -> Path:
     import duckdb
 
     out = Path(out)
-    path = out / "trial.duckdb"
-    tmp = out / ".trial.duckdb.tmp"
-    if tmp.exists():
-        tmp.unlink()
-    con = duckdb.connect(str(tmp))
-    try:
-        tables = {n: f"r*/sdtm/{n}.parquet" for n in SDTM_DOMAINS}
-        tables |= {n: f"r*/adam/{n}.parquet" for n in ADAM_DATASETS}
-        tables |= {"results": "r*/results.parquet", "screening": "r*/screening.parquet"}
-        tables |= {"looks": "r*/looks.parquet"}
-        for name, pattern in tables.items():
-            files = [
-                f
-                for f in sorted((out / "replicates").glob(pattern))
-                if replicates is None
-                or int(f.relative_to(out / "replicates").parts[0][1:]) < replicates
-            ]
-            if not files:
-                continue
-            listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-            con.execute(
-                f"CREATE TABLE {name} AS SELECT * FROM read_parquet([{listing}], "
-                "union_by_name = true)"
-            )
-    finally:
-        con.close()
-    os.replace(tmp, path)
-    return path
+    tables = {n: f"r*/sdtm/{n}.parquet" for n in SDTM_DOMAINS}
+    tables |= {n: f"r*/adam/{n}.parquet" for n in ADAM_DATASETS}
+    tables |= {"results": "r*/results.parquet", "screening": "r*/screening.parquet"}
+    tables |= {"looks": "r*/looks.parquet"}
+    with atomic_path(out / "trial.duckdb") as tmp:
+        tmp.unlink(missing_ok=True)  # a leftover of a killed run
+        con = duckdb.connect(str(tmp))
+        try:
+            for name, pattern in tables.items():
+                files = [
+                    f
+                    for f in sorted((out / "replicates").glob(pattern))
+                    if replicates is None
+                    or int(f.relative_to(out / "replicates").parts[0][1:]) < replicates
+                ]
+                if not files:
+                    continue
+                listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+                con.execute(
+                    f"CREATE TABLE {name} AS SELECT * FROM read_parquet([{listing}], "
+                    "union_by_name = true)"
+                )
+        finally:
+            con.close()
+    return out / "trial.duckdb"
 
 
 def write_run(
@@ -540,77 +521,42 @@ def write_run(
         ``replicates_skipped``.
     """
     engine = engine or Engine()
-    out = Path(out)
+    check_workers(workers)
     config = {
         "protocol": protocol.model_dump(mode="json"),
         "seed": int(seed),
         "solver": {"rtol": engine.rtol, "atol": engine.atol, "max_steps": engine.max_steps},
     }
-    meta = provenance(config)
-    manifest_path = out / "run.json"
-    if out.exists() and not out.is_dir():
-        raise ConfigError(Problem("--out", str(out), "a directory path (a file exists there)"))
-    if manifest_path.exists():
-        old = json.loads(manifest_path.read_text())
-        if canonical_json(old.get("provenance")) != canonical_json(meta):
-            raise ConfigError(
-                Problem(
-                    "--out",
-                    str(out),
-                    "an empty directory, or one holding a run of the same protocol and seed "
-                    "(to resume it); this one holds a different run",
-                )
-            )
-    elif out.exists() and any(out.iterdir()):
-        raise ConfigError(Problem("--out", str(out), "a new or empty directory"))
-    root = out / "replicates"
-    root.mkdir(parents=True, exist_ok=True)
-    manifest = {"provenance": meta, "environment": run_environment(), "complete": False}
-    manifest_path.write_text(json.dumps(manifest, indent=2))
-
-    if not 1 <= workers <= 256:
-        raise ConfigError(Problem("--workers", workers, "1 to 256 processes"))
+    run = RunDirectory.open(
+        out,
+        provenance(config),
+        field="--out",
+        same="protocol and seed",
+        subdirectories=("replicates",),
+    )
     started = time.perf_counter()
-    todo = [r for r in range(replicates) if not (root / f"r{r:05d}").is_dir()]
-    skipped = replicates - len(todo)
-    written = 0
-    if workers == 1 or len(todo) <= 1:
-        for r in todo:
-            _run_replicate(protocol, seed, r, engine, root, meta)
-            written += 1
-            if on_replicate is not None:
-                on_replicate(r)
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        single = engine.model_copy(update={"threads": 1})
-        # spawn, not fork: forking a process that already runs OpenMP threads is unsafe
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            jobs = [
-                pool.submit(_run_replicate, protocol, seed, r, single, root, meta) for r in todo
-            ]
-            for job in as_completed(jobs):
-                r = job.result()
-                written += 1
-                if on_replicate is not None:
-                    on_replicate(r)
+    todo = [r for r in range(replicates) if not run.is_done(f"replicates/r{r:05d}")]
+    if min(workers, len(todo)) > 1:
+        engine = engine.model_copy(update={"threads": 1})  # one thread per worker process
+    map_replicates(
+        partial(_run_replicate, protocol, seed, engine, run),
+        todo,
+        workers=workers,
+        on_done=None if on_replicate is None else lambda r, _: on_replicate(r),
+    )
+    root = run.path / "replicates"
     files = sorted(
         f for f in root.glob("r*/results.parquet") if int(f.parent.name[1:]) < replicates
     )
     rows = pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
-    _write_parquet(rows, out / "replicates.parquet", meta)
-    rows.to_csv(out / "replicates.csv", index=False)
+    run.write_parquet(rows, "replicates.parquet")
+    run.write_text("replicates.csv", rows.to_csv(index=False))
     oc = operating_characteristics(rows, protocol.analysis.alpha)
-    oc.to_csv(out / "operating_characteristics.csv", index=False)
-    build_database(out, replicates)
-    manifest.update(
-        complete=True,
+    run.write_text("operating_characteristics.csv", oc.to_csv(index=False))
+    build_database(run.path, replicates)
+    return run.complete(
         replicates=replicates,
-        replicates_written=written,
-        replicates_skipped=skipped,
+        replicates_written=len(todo),
+        replicates_skipped=replicates - len(todo),
         seconds=time.perf_counter() - started,
     )
-    manifest_path.write_text(json.dumps(manifest, indent=2))
-    return manifest

@@ -19,15 +19,14 @@ Output directory::
 
 The PSA draws the unit costs uniformly within their shipped ranges (parameter uncertainty
 of costs only; the patients, hence patient variability, are the same in every draw).
-Everything is written to a temporary directory first and moved into place, so a failure
-leaves nothing partial.
+Everything is written to a temporary directory beside OUT first and moved into place
+(:func:`disctwin.io.rundir.atomic_path`), replacing an earlier OUT, so a failure leaves
+nothing partial.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -67,6 +66,7 @@ from disctwin.economics.strategies import StrategiesSpec, parse_strategies
 from disctwin.engine import Record, simulate
 from disctwin.errors import ConfigError, Problem
 from disctwin.io.provenance import canonical_json, provenance
+from disctwin.io.rundir import atomic_path
 from disctwin.population import sample_population
 from disctwin.units import DAYS_PER_YEAR
 
@@ -189,7 +189,8 @@ def run_economics(
         if strategy.priced:
             unpriced = summary.copy()
             units = max(strategy.acquisition_units, 1e-12)
-            unpriced.loc[strategy.name, "cost"] -= strategy.price * strategy.acquisition_units
+            acquisition = strategy.price * strategy.acquisition_units
+            unpriced.loc[strategy.name, "cost"] = unpriced["cost"].loc[strategy.name] - acquisition
             vbp = value_based_price(unpriced, strategy.name, spec.threshold, units=units)
             vbp_rows.append(vars(vbp))
     budget = _budget_impact(spec, outcomes, pd.DataFrame(vbp_rows), costs)
@@ -325,8 +326,7 @@ def _dsa(
 
 def _write(result: EconomicsRun, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".econ-", dir=out.parent))
-    try:
+    with atomic_path(out, directory=True, replace=True) as tmp:
         result.summary.to_csv(tmp / "results.csv")
         result.icers.to_csv(tmp / "icers.csv", index=False)
         result.value_based_price.to_csv(tmp / "value_based_price.csv", index=False)
@@ -353,9 +353,3 @@ def _write(result: EconomicsRun, out: Path) -> None:
         pd.concat(long).to_csv(tmp / "psa.csv", index=False)
         manifest = provenance(json.loads(canonical_json(result.spec.model_dump(mode="json"))))
         (tmp / "run.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

@@ -12,17 +12,18 @@ Patients are written in fixed parts of :data:`PART_PATIENTS` (part ``k`` holds p
 then rename) once all its patients are simulated. The engine's chunk size only decides how
 a part is computed, so files are byte-identical whatever the chunk size or thread count. A
 killed run, started again with the same configuration and output directory, skips the
-parts already written: no patient is lost or written twice.
+parts already written: no patient is lost or written twice. The directory (refusing a
+different run, resuming, the manifest, atomic parts) is a
+:class:`~disctwin.io.rundir.RunDirectory`.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -31,26 +32,17 @@ import pyarrow.parquet as pq
 
 from disctwin.engine import STATUS_NAMES, Engine, Trajectories
 from disctwin.errors import ConfigError, Problem
-from disctwin.io.provenance import canonical_json, provenance, run_environment
-from disctwin.model import LEVELS, N_LEVELS, state_index, validate_ages
-from disctwin.model.observables import FINDINGS, measure, person_findings, true_observables
+from disctwin.io.provenance import provenance
+from disctwin.io.rundir import RunDirectory
+from disctwin.model import LEVELS, N_LEVELS, validate_ages
+from disctwin.model.observables import FINDINGS, measure, true_observables
+from disctwin.model.records import record_values, records
 from disctwin.population import PopulationSpec
 
 __all__ = ["PART_PATIENTS", "SimulationRun", "prevalence_by_age", "run_simulation"]
 
 #: Patients per output part file (fixed: part boundaries never depend on the chunk size).
 PART_PATIENTS = 10_000
-
-_DISC_TRUE = {
-    "t2_relative": "t2_relative_true",
-    "disc_height_relative": "disc_height_true",
-    "herniation": "herniation_true",
-    "annular_damage_extent": "annular_damage_true",
-    "inflammation": "inflammation_true",
-    "glucose": "glucose_true",
-    "ph": "ph_true",
-    "disc_nociceptive_input": "nociceptive_input_true",
-}
 
 
 @dataclass(frozen=True)
@@ -77,7 +69,13 @@ def chunk_tables(result: Trajectories, seed: int) -> tuple[pa.Table, pa.Table]:
         result.states, pop.parameters, pop.layout, result.ages_days
     )
     measured = measure(disc_true, patient_true, pop.parameter_set, seed, pop.patient_index)
-    findings = person_findings(measured)
+    sources: dict[str, Any] = {
+        "measured_disc": measured.disc,
+        "measured_patient": measured.patient,
+        "disc_true": disc_true,
+        "patient_true": patient_true,
+        "states": result.states,
+    }
     failed_p = np.repeat(result.status != 0, m)  # (n*m,)
     failed_d = np.repeat(result.status != 0, m * N_LEVELS)
     ages = result.ages_days / 365.25
@@ -87,12 +85,8 @@ def chunk_tables(result: Trajectories, seed: int) -> tuple[pa.Table, pa.Table]:
         "age_years": pa.array(np.tile(np.repeat(ages, N_LEVELS), n)),
         "level": pa.array(np.tile(np.array(LEVELS), n * m)).dictionary_encode(),
     }
-    for name in ("t2_ms", "t2_relative", "disc_height_index", "pfirrmann_grade"):
-        disc_cols[name] = _masked(measured.disc[name].reshape(-1), failed_d)
-    for name in (*FINDINGS, "disc_extrusion", "modic_1"):
-        disc_cols[name] = _masked(measured.disc[name].reshape(-1), failed_d)
-    for name, col in _DISC_TRUE.items():
-        disc_cols[col] = _masked(disc_true[name].reshape(-1), failed_d)
+    for rec in records("simulation", "disc"):
+        disc_cols[rec.name] = _masked(record_values(rec, **sources).reshape(-1), failed_d)
 
     status_names = np.array([STATUS_NAMES[int(s)] for s in result.status])
     pat_cols: dict[str, pa.Array] = {
@@ -102,12 +96,8 @@ def chunk_tables(result: Trajectories, seed: int) -> tuple[pa.Table, pa.Table]:
     }
     for name, values in pop.covariates.items():
         pat_cols[name] = pa.array(np.repeat(values, m))
-    for name in ("nrs", "vas", "odi", "pain_reported_mean", "pain_latent", "chronic_pain"):
-        pat_cols[name] = _masked(measured.patient[name].reshape(-1), failed_p)
-    cs = result.states[:, :, state_index("central_sensitisation")]
-    pat_cols["central_sensitisation_true"] = _masked(cs.reshape(-1), failed_p)
-    for name, values in findings.items():
-        pat_cols[f"any_{name}"] = _masked(values.reshape(-1), failed_p)
+    for rec in records("simulation", "patient"):
+        pat_cols[rec.name] = _masked(record_values(rec, **sources).reshape(-1), failed_p)
     return pa.table(disc_cols), pa.table(pat_cols)
 
 
@@ -121,13 +111,6 @@ def _config(spec: PopulationSpec, ages: np.ndarray, engine: Engine, part_size: i
         "parameter_digest": spec.parameter_set().digest(),
         "part_patients": part_size,
     }
-
-
-def _write_atomic(table: pa.Table, path: Path, meta: dict) -> None:
-    table = table.replace_schema_metadata({"disctwin": canonical_json(meta)})
-    tmp = path.parent / f".{path.name}.tmp"  # dot-files are ignored by Parquet dataset readers
-    pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000)
-    os.replace(tmp, path)
 
 
 def run_simulation(
@@ -148,31 +131,13 @@ def run_simulation(
     engine = engine or Engine()
     ages = validate_ages(ages_years)
     spec.parameter_set()  # validate the parameter file before touching the disk
-    out = Path(out_dir)
     if part_size < 1:
         raise ConfigError(Problem("part_size", part_size, "a positive number of patients"))
-    meta = provenance(_config(spec, ages, engine, part_size))
-    manifest_path = out / "run.json"
-    if out.exists() and not out.is_dir():
-        raise ConfigError(Problem("out", str(out), "a directory path (a file exists there)"))
-    if manifest_path.exists():
-        old = json.loads(manifest_path.read_text())
-        if canonical_json(old.get("provenance")) != canonical_json(meta):
-            raise ConfigError(
-                Problem(
-                    "out",
-                    str(out),
-                    "an empty directory, or one holding a run with the same configuration "
-                    "(to resume it); this one holds a different run",
-                )
-            )
-    elif out.exists() and any(out.iterdir()):
-        raise ConfigError(Problem("out", str(out), "a new or empty directory"))
-
-    (out / "discs").mkdir(parents=True, exist_ok=True)
-    (out / "patients").mkdir(parents=True, exist_ok=True)
-    manifest = {"provenance": meta, "environment": run_environment(), "complete": False}
-    manifest_path.write_text(json.dumps(manifest, indent=2))
+    run = RunDirectory.open(
+        out_dir,
+        provenance(_config(spec, ages, engine, part_size)),
+        subdirectories=("discs", "patients"),
+    )
 
     started = time.perf_counter()
     counts = dict.fromkeys(STATUS_NAMES.values(), 0)
@@ -181,9 +146,8 @@ def run_simulation(
     for part in range(n_parts):
         lo = part * part_size
         hi = min(spec.n_patients, lo + part_size)
-        disc_path = out / "discs" / f"part-{part:05d}.parquet"
-        pat_path = out / "patients" / f"part-{part:05d}.parquet"
-        if disc_path.exists() and pat_path.exists():
+        disc_part, pat_part = (f"{sub}/part-{part:05d}.parquet" for sub in ("discs", "patients"))
+        if run.is_done(disc_part, pat_part):
             skipped += 1
             if on_progress:
                 on_progress(hi - lo)
@@ -197,23 +161,21 @@ def run_simulation(
                 counts[k] += v
             if on_progress:
                 on_progress(len(chunk.population))
-        _write_atomic(pa.concat_tables(disc_tables).combine_chunks(), disc_path, meta)
-        _write_atomic(pa.concat_tables(pat_tables).combine_chunks(), pat_path, meta)
+        for tables, part_path in ((disc_tables, disc_part), (pat_tables, pat_part)):
+            table = pa.concat_tables(tables).combine_chunks()
+            run.write_parquet(table, part_path, row_group_size=1_000_000)
         written += 1
 
-    summary = prevalence_by_age(out)
-    _write_summary(summary, out / "summary.csv")
+    run.write_text("summary.csv", _summary_csv(prevalence_by_age(run.path)))
     seconds = time.perf_counter() - started
-    final_counts = _status_counts(out)
-    manifest.update(
-        complete=True,
+    final_counts = _status_counts(run.path)
+    run.complete(
         status_counts=final_counts,
         seconds=seconds,
         parts_written=written,
         parts_skipped=skipped,
     )
-    manifest_path.write_text(json.dumps(manifest, indent=2))
-    return SimulationRun(out, spec.n_patients, written, skipped, final_counts, seconds)
+    return SimulationRun(run.path, spec.n_patients, written, skipped, final_counts, seconds)
 
 
 def _status_counts(out: Path) -> dict[str, int]:
@@ -235,7 +197,8 @@ def prevalence_by_age(out: str | Path) -> dict[str, dict[float, float]]:
     for name in cols[1:]:
         col = table.column(name)
         valid = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False))
-        values = np.asarray(col.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+        filled = col.fill_null(pa.scalar(False))
+        values = np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
         key = name.removeprefix("any_")
         result[key] = {}
         for a in np.unique(ages):
@@ -244,9 +207,9 @@ def prevalence_by_age(out: str | Path) -> dict[str, dict[float, float]]:
     return result
 
 
-def _write_summary(summary: dict[str, dict[float, float]], path: Path) -> None:
+def _summary_csv(summary: dict[str, dict[float, float]]) -> str:
     ages = sorted(next(iter(summary.values())).keys())
     lines = ["finding," + ",".join(f"age_{a:g}" for a in ages)]
     for name, by_age in summary.items():
         lines.append(name + "," + ",".join(f"{by_age[a]:.3f}" for a in ages))
-    path.write_text("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"

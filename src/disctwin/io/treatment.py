@@ -12,15 +12,17 @@ Output directory layout::
 Every patient is treated at ``treatment_age`` (day 0 of the regimen) and observed at the
 follow-up days. Both twins share the patient's parameters and random streams, measurement
 noise included, so their difference is the treatment effect. Parts are written atomically and
-skipped when a killed run is started again (see :mod:`disctwin.io.simulation`).
+skipped when a killed run is started again; a directory holding a different run is refused
+(a :class:`~disctwin.io.rundir.RunDirectory`, as for :mod:`disctwin.io.simulation`).
 """
 
 from __future__ import annotations
 
-import json
+import csv
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -29,41 +31,17 @@ import pyarrow.parquet as pq
 
 from disctwin.engine import STATUS_NAMES, Engine, simulate_twins
 from disctwin.errors import ConfigError, Problem
-from disctwin.io.provenance import canonical_json, provenance, run_environment
-from disctwin.io.simulation import PART_PATIENTS, _write_atomic
+from disctwin.io.provenance import provenance
+from disctwin.io.rundir import RunDirectory
+from disctwin.io.simulation import PART_PATIENTS
 from disctwin.model import LEVELS, N_LEVELS
 from disctwin.model.observables import measure
+from disctwin.model.records import record_values, records
 from disctwin.population import PopulationSpec
 from disctwin.therapies import Regimen
 from disctwin.units import DAYS_PER_YEAR
 
 __all__ = ["TreatmentRun", "run_treatment"]
-
-#: Patient-level columns written (true and measured) and summarised.
-PATIENT_COLUMNS = (
-    "pain_latent",
-    "pain_reported_mean",
-    "nrs",
-    "vas",
-    "odi",
-    "nav17_relative_expression",
-    "transgenic_opioid_tone",
-)
-#: Disc-level columns.
-DISC_COLUMNS = (
-    "t2_relative",
-    "disc_height_index",
-    "pfirrmann_grade",
-    "disc_degeneration",
-    "disc_protrusion",
-    "annular_fissure",
-    "proteoglycan_synthesis",
-    "transgene_activity",
-    "adamts_relative_expression",
-    "mmp_relative_expression",
-    "inflammation",
-    "disc_nociceptive_input",
-)
 
 
 @dataclass(frozen=True)
@@ -111,9 +89,16 @@ def _twin_tables(twins, twin: str, seed: int, days: np.ndarray) -> tuple[pa.Tabl
         "age_years": pa.array(twins.ages_days.reshape(-1) / DAYS_PER_YEAR),
         "status": pa.array(np.repeat([STATUS_NAMES[int(s)] for s in status], m)),
     }
-    for name in PATIENT_COLUMNS:
-        values = measured.patient[name] if name in measured.patient else patient_true[name]
-        pat[name] = pa.array(np.asarray(values).reshape(-1), mask=mask)
+    sources = {
+        "measured_disc": measured.disc,
+        "measured_patient": measured.patient,
+        "disc_true": disc_true,
+        "patient_true": patient_true,
+        "states": twins.treated if twin == "treated" else twins.untreated,
+    }
+    for rec in records("treatment", "patient"):
+        values = record_values(rec, **sources)
+        pat[rec.name] = pa.array(values.reshape(-1), mask=mask)
     failed_d = np.repeat(status != 0, m * N_LEVELS)
     mask_d = failed_d if failed_d.any() else None
     disc = {
@@ -122,9 +107,9 @@ def _twin_tables(twins, twin: str, seed: int, days: np.ndarray) -> tuple[pa.Tabl
         "day": pa.array(np.tile(np.repeat(days, N_LEVELS), n)),
         "level": pa.array(np.tile(np.array(LEVELS), n * m)).dictionary_encode(),
     }
-    for name in DISC_COLUMNS:
-        values = measured.disc[name] if name in measured.disc else disc_true[name]
-        disc[name] = pa.array(np.asarray(values).reshape(-1), mask=mask_d)
+    for rec in records("treatment", "disc"):
+        values = record_values(rec, **sources)
+        disc[rec.name] = pa.array(values.reshape(-1), mask=mask_d)
     return pa.table(pat), pa.table(disc)
 
 
@@ -156,7 +141,6 @@ def run_treatment(
             Problem("follow_up_days", days.tolist(), "follow-up within ages 10 to 100")
         )
     spec.parameter_set()
-    out = Path(out_dir)
     config = {
         "population": spec.model_dump(),
         "regimen": regimen.to_dict(),
@@ -168,32 +152,18 @@ def run_treatment(
         "parameter_digest": spec.parameter_set().digest(),
         "part_patients": part_size,
     }
-    meta = provenance(config)
-    manifest_path = out / "run.json"
-    if out.exists() and not out.is_dir():
-        raise ConfigError(Problem("out", str(out), "a directory path (a file exists there)"))
-    if manifest_path.exists():
-        old = json.loads(manifest_path.read_text())
-        if canonical_json(old.get("provenance")) != canonical_json(meta):
-            raise ConfigError(
-                Problem("out", str(out), "an empty directory, or one holding this same run")
-            )
-    elif out.exists() and any(out.iterdir()):
-        raise ConfigError(Problem("out", str(out), "a new or empty directory"))
-    for sub in ("patients", "discs", "adverse_events"):
-        (out / sub).mkdir(parents=True, exist_ok=True)
-    manifest = {"provenance": meta, "environment": run_environment(), "complete": False}
-    manifest_path.write_text(json.dumps(manifest, indent=2))
+    run = RunDirectory.open(
+        out_dir, provenance(config), subdirectories=("patients", "discs", "adverse_events")
+    )
 
     started = time.perf_counter()
     n_parts = -(-spec.n_patients // part_size)
     for part in range(n_parts):
         lo, hi = part * part_size, min(spec.n_patients, (part + 1) * part_size)
-        paths = [
-            out / sub / f"part-{part:05d}.parquet"
-            for sub in ("patients", "discs", "adverse_events")
+        parts = [
+            f"{sub}/part-{part:05d}.parquet" for sub in ("patients", "discs", "adverse_events")
         ]
-        if all(p.exists() for p in paths):
+        if run.is_done(*parts):
             if on_progress:
                 on_progress(hi - lo)
             continue
@@ -219,30 +189,31 @@ def run_treatment(
             aes.append(twins.adverse_events)
             if on_progress:
                 on_progress(len(pop))
-        for table, path in zip(
+        for table, part_path in zip(
             (
                 pa.concat_tables(pats["treated"] + pats["untreated"]),
                 pa.concat_tables(discs["treated"] + discs["untreated"]),
                 pa.concat_tables(aes),
             ),
-            paths,
+            parts,
             strict=True,
         ):
-            _write_atomic(table.combine_chunks(), path, meta)
+            run.write_parquet(table.combine_chunks(), part_path, row_group_size=1_000_000)
 
+    out = run.path
     differences = _differences(out, days)
-    _write_csv(differences, out / "differences.csv")
+    run.write_text("differences.csv", _csv_text(differences))
     patients = pq.read_table(out / "patients", columns=["twin", "day", "status"])
     first = patients.filter(pa.compute.equal(patients.column("day"), days[0]))
     counts = {}
     for twin in ("treated", "untreated"):
-        sel = first.filter(pa.compute.equal(first.column("twin").cast(pa.string()), twin))
+        names = first.column("twin").cast(pa.string())
+        sel = first.filter(pa.compute.equal(names, pa.scalar(twin)))
         status = sel.column("status").to_pylist()
         counts[twin] = {name: status.count(name) for name in STATUS_NAMES.values()}
     n_ae = pq.read_table(out / "adverse_events").num_rows
     seconds = time.perf_counter() - started
-    manifest.update(complete=True, status_counts=counts, adverse_events=n_ae, seconds=seconds)
-    manifest_path.write_text(json.dumps(manifest, indent=2))
+    run.complete(status_counts=counts, adverse_events=n_ae, seconds=seconds)
     return TreatmentRun(out, spec.n_patients, counts, n_ae, seconds, differences)
 
 
@@ -252,8 +223,8 @@ def _differences(out: Path, days: np.ndarray) -> list[dict]:
     patients = pq.read_table(out / "patients").to_pandas()
     discs = pq.read_table(out / "discs").to_pandas()
     for frame, columns, by_level in (
-        (patients, PATIENT_COLUMNS, False),
-        (discs, DISC_COLUMNS, True),
+        (patients, [r.name for r in records("treatment", "patient")], False),
+        (discs, [r.name for r in records("treatment", "disc")], True),
     ):
         keys = ["patient_index", "day", "level"] if by_level else ["patient_index", "day"]
         treated = frame[frame.twin == "treated"].set_index(keys).sort_index()
@@ -285,10 +256,9 @@ def _differences(out: Path, days: np.ndarray) -> list[dict]:
     return rows
 
 
-def _write_csv(rows: list[dict], path: Path) -> None:
-    import csv
-
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+def _csv_text(rows: list[dict]) -> str:
+    text = StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue()

@@ -1,4 +1,16 @@
-"""Disc and pain biology: states, symbolic rate laws, observables."""
+"""Disc and pain biology: states, symbolic rate laws, observables, what is recorded.
+
+- :mod:`disctwin.model.states`: the state variables (five discs, then the patient);
+- :mod:`disctwin.model.processes`: named process builders (nutrition, cells, matrix,
+  annulus, marrow, innervation, therapy compartments, pain) assembled by
+  :func:`build_model` (:mod:`disctwin.model.equations`) into one symbolic model;
+- :mod:`disctwin.model.observables`: noise-free observables and their measurement (MRI
+  readings, patient-reported pain and disability);
+- :mod:`disctwin.model.records`: the record spec, every recorded quantity declared once;
+- :mod:`disctwin.model.conventions`: start age, maximum age, the initial state.
+
+Nothing here integrates: the engine compiles this model (:mod:`disctwin.engine`).
+"""
 
 from disctwin.model.conventions import (
     MAX_AGE_YEARS,

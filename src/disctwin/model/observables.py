@@ -489,12 +489,12 @@ def measure(
         z_pat = np.zeros((n, m, _PATIENT_DRAWS))
         u_rater = np.full((n, m, N_LEVELS), 0.5)
 
-    t2_cv = ps["t2_cv"].value
-    h_cv = ps["disc_height_cv"].value
+    t2_cv = ps["t2_cv"].scalar
+    h_cv = ps["disc_height_cv"].scalar
     t2_rel = disc_true["t2_relative"] * np.exp(t2_cv * z_disc[..., 0] - t2_cv**2 / 2)
     height = disc_true["disc_height_relative"] * (1 + h_cv * z_disc[..., 1])
     grade = _pfirrmann(t2_rel, height, ps)
-    miss = ps["pfirrmann_misclassification"].value
+    miss = ps["pfirrmann_misclassification"].scalar
     shift = np.where(u_rater < miss / 2, -1, np.where(u_rater > 1 - miss / 2, 1, 0))
     grade = np.clip(grade + shift, 1, 5).astype(np.int8)
 
@@ -542,4 +542,4 @@ def measure(
 
 def person_findings(measured: Measured) -> dict[str, np.ndarray]:
     """Per-person findings (n_patients, n_times): the finding at any lumbar level."""
-    return {f: measured.disc[f].any(axis=-1) for f in FINDINGS}
+    return {f: np.asarray(measured.disc[f].any(axis=-1)) for f in FINDINGS}

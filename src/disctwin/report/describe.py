@@ -14,6 +14,7 @@ import sympy as sp
 
 from disctwin.io.provenance import model_digest
 from disctwin.model import DISC_STATES, FINDINGS_DESCRIPTION, PATIENT_STATES, build_model
+from disctwin.model.records import OUTPUTS, RECORDS
 from disctwin.params import ParameterSet, load_covariate_set, load_parameter_set
 
 __all__ = ["describe_html", "describe_markdown"]
@@ -93,6 +94,21 @@ def describe_markdown(parameter_set: ParameterSet | None = None) -> str:
     w("")
     for name, text in FINDINGS_DESCRIPTION.items():
         w(f"- `{name}`: {text}")
+    w("")
+    w("## Recorded quantities (`disctwin.model.records`)")
+    w("")
+    w("Where each is recorded: `simulation` and `treatment` output files, trial `screening`")
+    w("variables, trial `visit` measures (endpoints), `sensitivity` outputs.")
+    w("")
+    w("| record | level | reading | unit | meaning | from | recorded in | CDISC |")
+    w("|---|---|---|---|---|---|---|---|")
+    for r in RECORDS:
+        where = ", ".join(o for o in OUTPUTS if o in r.outputs)
+        code = f"{r.cdisc.domain} {r.cdisc.testcd}" if r.cdisc else ""
+        w(
+            f"| `{r.name}` | {r.level} | {r.truth} | {r.unit} | {_md_escape(r.meaning)} | "
+            f"{r.source} `{r.key}` | {where} | {code} |"
+        )
     w("")
     w("## Parameters")
     w("")

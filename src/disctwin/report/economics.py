@@ -29,19 +29,20 @@ def plot_ce_plane(psa: PSAResult, summary: pd.DataFrame, threshold: float, path:
     fig, ax = plt.subplots(figsize=(6.5, 5))
     reference = psa.strategies[0]
     costs, effects = np.asarray(psa.costs), np.asarray(psa.effects)
+    qaly, cost = summary["qaly"], summary["cost"]
     for j, name in enumerate(psa.strategies[1:], start=1):
         ax.scatter(
             effects[:, j] - effects[:, 0], costs[:, j] - costs[:, 0], s=6, alpha=0.35, label=name
         )
         ax.scatter(
-            summary.loc[name, "qaly"] - summary.loc[reference, "qaly"],
-            summary.loc[name, "cost"] - summary.loc[reference, "cost"],
+            qaly.loc[name] - qaly.loc[reference],
+            cost.loc[name] - cost.loc[reference],
             marker="x",
             color="black",
             s=40,
         )
-    lim = ax.get_xlim()
-    x = np.linspace(*lim, 2)
+    low, high = ax.get_xlim()
+    x = np.linspace(low, high, 2)
     ax.plot(x, threshold * x, color="0.4", lw=0.8, ls="--", label=f"threshold {threshold:,.0f}")
     ax.axhline(0, color="0.6", lw=0.6)
     ax.axvline(0, color="0.6", lw=0.6)

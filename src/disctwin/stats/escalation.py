@@ -7,7 +7,7 @@ state machine: treat a cohort at the current dose, observe its dose-limiting tox
 - by simulation (:func:`three_plus_three`, :func:`boin_trial`, :func:`simulate_escalation`):
   each cohort's DLT count is ``Binomial(cohort size, p_true[dose])``; replicate r draws from
   ``default_rng(SeedSequence(seed, spawn_key=(r,)))``, so results do not depend on how
-  replicates are split among workers;
+  replicates are split among workers (``workers``: :mod:`disctwin.parallel`);
 - and exactly (:func:`exact_operating_characteristics`): every branch of the decision tree is
   enumerated with its binomial probability (no Monte Carlo error; practical for small designs).
 
@@ -26,14 +26,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, partial
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import special, stats
 
 from disctwin.errors import ConfigError, Problem
+from disctwin.parallel import check_workers, map_replicates
 
 __all__ = [
     "Boin",
@@ -266,7 +269,7 @@ def _pava(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.concatenate([np.full(n, v) for v, _, n in blocks])
 
 
-def isotonic_regression(values: Sequence[float], weights: Sequence[float]) -> np.ndarray:
+def isotonic_regression(values: ArrayLike, weights: ArrayLike) -> np.ndarray:
     """Non-decreasing least-squares fit ``argmin sum w_i (x_i - v_i)^2`` s.t. ``x`` increasing.
 
     Uses ``scipy.optimize.isotonic_regression`` (SciPy >= 1.12), else the pool-adjacent-
@@ -576,6 +579,23 @@ def boin_trial(
     return _run(design, _check(design, true_dlt_probabilities), rng)
 
 
+def _simulate_trials(
+    design: Design, p: np.ndarray, seed: int, trials: range
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Patients (trials, doses), DLTs (trials, doses) and the MTD (trials,; -1 for none) of
+    trials ``trials``, trial r drawing from ``SeedSequence(seed, spawn_key=(r,))``."""
+    n = np.zeros((len(trials), p.size), dtype=int)
+    y = np.zeros((len(trials), p.size), dtype=int)
+    selected = np.full(len(trials), -1, dtype=int)
+    for i, r in enumerate(trials):
+        rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(r,)))
+        trial = _run(design, p, rng)
+        n[i], y[i] = trial.n, trial.dlts
+        if trial.selected is not None:
+            selected[i] = trial.selected
+    return n, y, selected
+
+
 def simulate_escalation(
     design: Design,
     true_dlt_probabilities: Sequence[float] | np.ndarray,
@@ -583,12 +603,14 @@ def simulate_escalation(
     seed: int,
     *,
     first_trial: int = 0,
+    workers: int = 1,
 ) -> OperatingCharacteristics:
     """Operating characteristics by simulating ``n_trials`` independent trials.
 
     Trial r (``first_trial <= r < first_trial + n_trials``) uses
     ``np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r,)))``: any split of the
-    replicates into batches gives the same trials.
+    replicates into batches gives the same trials. ``workers`` > 1 runs batches of trials
+    in that many processes (:func:`disctwin.parallel.map_replicates`), with the same result.
 
     Example:
         >>> oc = simulate_escalation(Boin(target=0.3), [0.05, 0.15, 0.3, 0.5], 200, seed=7)
@@ -603,18 +625,22 @@ def simulate_escalation(
         problems.append(Problem("seed", seed, "a non-negative integer"))
     if not (isinstance(first_trial, int | np.integer) and first_trial >= 0):
         problems.append(Problem("first_trial", first_trial, "a non-negative integer"))
+    try:
+        check_workers(workers)
+    except ConfigError as err:
+        problems.extend(err.problems)
     if problems:
         raise ConfigError(problems)
+    # a trial takes microseconds: a process gets batches of them (a few per worker, so
+    # that one slow batch does not hold the rest back), one batch when serial
+    n_batches = min(int(n_trials), 4 * workers - 3)
+    bounds = [int(first_trial) + k * int(n_trials) // n_batches for k in range(n_batches + 1)]
+    batches = [range(lo, hi) for lo, hi in pairwise(bounds)]
+    parts = map_replicates(
+        partial(_simulate_trials, design, p, int(seed)), batches, workers=workers
+    )
+    n, y, selected = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
     doses = p.size
-    n = np.zeros((n_trials, doses), dtype=int)
-    y = np.zeros((n_trials, doses), dtype=int)
-    selected = np.full(n_trials, -1, dtype=int)
-    for i in range(n_trials):
-        rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(first_trial + i,)))
-        trial = _run(design, p, rng)
-        n[i], y[i] = trial.n, trial.dlts
-        if trial.selected is not None:
-            selected[i] = trial.selected
     selection = np.bincount(selected[selected >= 0], minlength=doses) / n_trials
     return OperatingCharacteristics(
         design=design.name,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -116,7 +117,7 @@ def parse_regimen(data: dict, where: str = "regimen") -> Regimen:
             )
             continue
         therapy = THERAPIES[modality]()
-        clean = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+        clean: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
         try:
             settings = therapy.Settings(**clean)
         except ValidationError as err:
@@ -143,7 +144,7 @@ def parse_regimen(data: dict, where: str = "regimen") -> Regimen:
     except ValidationError as err:
         problems += [Problem(f"{where}.regimen", e.get("input"), e["msg"]) for e in err.errors()]
         regimen = None
-    if problems:
+    if problems or regimen is None:
         raise ConfigError(problems)
     return regimen
 

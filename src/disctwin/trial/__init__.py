@@ -1,18 +1,15 @@
-"""Virtual clinical trials: protocols, randomisation, visits, endpoints, designs and analysis."""
+"""Virtual clinical trials: protocols, screening, randomisation, visits, endpoints, designs.
 
-from disctwin.stats.analysis import (
-    Estimate,
-    Multiplicity,
-    adjust_p_values,
-    ancova,
-    hierarchical,
-    kaplan_meier,
-    mmrm,
-    responder_logistic,
-    risk_difference,
-    time_to_event,
-)
-from disctwin.stats.sequential import Boundaries, boundaries, crossing_probabilities
+A trial is a :class:`Protocol` (TOML; :func:`load_protocol`) run by :func:`simulate_trial`:
+candidates are screened through the simulation door (:func:`screen`), randomised
+(:func:`randomise`), treated as treated/untreated twins, followed at the protocol's visits
+(intercurrent events and dropout: :mod:`disctwin.trial.endpoints.followup`), and every
+endpoint kind of the registry (:mod:`disctwin.trial.endpoints`) is analysed with the
+statistics of :mod:`disctwin.stats`. Replicates, operating characteristics and the
+sample-size search are in :mod:`disctwin.trial.replicates`. Writing a run (CDISC SDTM/ADaM,
+DuckDB) is :mod:`disctwin.io.cdisc`'s business: ``trial`` never imports ``io``.
+"""
+
 from disctwin.trial.endpoints import FollowUp, endpoint_values, exact_response_rate
 from disctwin.trial.nonspecific import ResponseParts, response_parts
 from disctwin.trial.protocol import (
@@ -38,40 +35,27 @@ from disctwin.trial.simulate import SequentialOutcome, TrialResult, simulate_tri
 __all__ = [
     "DISC_VARIABLES",
     "PATIENT_VARIABLES",
-    "Boundaries",
-    "Estimate",
     "FollowUp",
-    "Multiplicity",
     "Protocol",
     "ResponseParts",
     "SampleSizeSearch",
     "Screening",
     "SequentialOutcome",
     "TrialResult",
-    "adjust_p_values",
-    "ancova",
-    "boundaries",
     "check_protocol",
-    "crossing_probabilities",
     "dump_protocol",
     "endpoint_values",
     "exact_response_rate",
     "find_sample_size",
-    "hierarchical",
-    "kaplan_meier",
     "load_protocol",
-    "mmrm",
     "operating_characteristics",
     "permuted_blocks",
     "protocol_from_dict",
     "randomise",
     "replicate_seed",
-    "responder_logistic",
     "response_parts",
-    "risk_difference",
     "run_replicates",
     "screen",
     "simulate_trial",
     "stratum_codes",
-    "time_to_event",
 ]

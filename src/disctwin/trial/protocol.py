@@ -51,6 +51,7 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from disctwin.errors import ConfigError, Problem, suggest
+from disctwin.model.records import records
 from disctwin.model.states import LEVELS
 from disctwin.trial.endpoints.base import AnyEndpoint, Endpoint, Name, check_endpoint
 
@@ -92,14 +93,14 @@ PATIENT_VARIABLES: dict[str, str] = {
     "depression": "1 if depressed",
     "fear_avoidance": "fear-avoidance beliefs (SD units)",
     "genetic_risk_score": "polygenic risk score (SD units)",
-    "nrs": "pain intensity at screening, NRS 0-10",
-    "vas": "pain intensity at screening, VAS 0-100",
-    "odi": "Oswestry disability index at screening, 0-100",
-    "baseline_nrs": "pain intensity at the baseline visit (before dosing and randomisation), "
-    "NRS 0-10: criteria on it confirm eligibility at baseline",
-    "baseline_vas": "pain intensity at the baseline visit, VAS 0-100",
-    "baseline_odi": "Oswestry disability index at the baseline visit, 0-100",
-    "chronic_pain": "noise-free expected pain at or above the model's chronic-pain threshold",
+    # the record spec's screening measures: at screening, and (reported ones) at baseline
+    **{r.name: f"{r.described}, at screening" for r in records("screening", "patient")},
+    **{
+        f"baseline_{r.name}": f"{r.described}, at the baseline visit (before dosing and "
+        "randomisation): criteria on it confirm eligibility at baseline"
+        for r in records("screening", "patient")
+        if r.truth == "measured"
+    },
     "clbp_duration_months": "months of continuous chronic low back pain before screening, "
     "read from the simulated pain history",
     "moderate_pain_months": "months of continuous low back pain of at least moderate "
@@ -114,28 +115,13 @@ PATIENT_VARIABLES: dict[str, str] = {
     "opioids have all failed (compassionate-use eligibility)",
 }
 
-#: Screening MRI variables of each lumbar level: name -> meaning.
-DISC_VARIABLES: dict[str, str] = {
-    "pfirrmann_grade": "Pfirrmann grade I-V (1-5), read by a rater",
-    "disc_height_index": "measured disc height relative to adolescence",
-    "t2_relative": "measured NP T2 relative to adolescence",
-    "disc_degeneration": "Pfirrmann >= III",
-    "disc_signal_loss": "T2 signal loss",
-    "disc_height_loss": "disc height loss",
-    "disc_bulge": "bulge",
-    "disc_protrusion": "protrusion",
-    "disc_extrusion": "extrusion",
-    "annular_fissure": "annular fissure",
-    "modic_1": "Modic type 1 endplate change (vertebral marrow oedema) next to the disc",
-}
+#: Screening MRI variables of each lumbar level: name -> meaning (the record spec's
+#: ``screening`` disc records, :mod:`disctwin.model.records`).
+DISC_VARIABLES: dict[str, str] = {r.name: r.described for r in records("screening", "disc")}
 
-#: Measures recorded at every visit, which endpoints read: name -> meaning (unit).
-MEASURES: dict[str, str] = {
-    "vas": "low back pain intensity, VAS 0-100 (mm)",
-    "nrs": "low back pain intensity, NRS 0-10 (points)",
-    "odi": "Oswestry disability index, 0-100 (%)",
-    "opioid_mme": "opioid taken, morphine milligram equivalents per day (0 = off all opioids)",
-}
+#: Measures recorded at every visit, which endpoints read: name -> meaning (unit) (the record
+#: spec's ``visit`` records).
+MEASURES: dict[str, str] = {r.name: r.described for r in records("visit")}
 
 #: Built-in regimens that give no therapeutic agent (controls); anything else is therapeutic.
 CONTROL_REGIMENS = ("none", "sham_intradiscal", "saline_intradiscal", "vehicle_ha_intradiscal")

@@ -2,7 +2,9 @@
 
 Replicate ``r`` of a run with seed ``s`` is an independent trial (new patients) whose seed
 is spawned from ``(s, r)`` (:func:`replicate_seed`), so any replicate can be rerun alone,
-and a run's results do not depend on how many replicates ran before it or in what order.
+and a run's results do not depend on how many replicates ran before it or in what order,
+nor on how many processes ran them (:func:`run_replicates` and :func:`find_sample_size` take
+``workers``: :mod:`disctwin.parallel`).
 
 Operating characteristics (:func:`operating_characteristics`), per endpoint and comparison
 over R replicates, each with its Monte Carlo standard error:
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -29,6 +32,7 @@ from scipy import stats
 
 from disctwin.engine import Engine
 from disctwin.errors import ConfigError, Problem
+from disctwin.parallel import check_workers, iter_replicates
 from disctwin.trial.protocol import Protocol
 from disctwin.trial.simulate import TrialResult, simulate_trial
 
@@ -70,6 +74,26 @@ def replicate_rows(result: TrialResult) -> pd.DataFrame:
     return rows
 
 
+def _replicate(
+    protocol: Protocol,
+    seed: int,
+    engine: Engine | None,
+    n_patients: int | None,
+    keep_trial: bool,
+    replicate: int,
+) -> TrialResult | pd.DataFrame:
+    """Replicate ``replicate``: its :class:`TrialResult` if ``keep_trial``, else only its
+    :func:`replicate_rows` (all a worker process need send back)."""
+    result = simulate_trial(
+        protocol,
+        replicate_seed(seed, replicate),
+        replicate=replicate,
+        engine=engine,
+        n_patients=n_patients,
+    )
+    return result if keep_trial else replicate_rows(result)
+
+
 def run_replicates(
     protocol: Protocol,
     replicates: int | Iterable[int],
@@ -78,22 +102,33 @@ def run_replicates(
     engine: Engine | None = None,
     n_patients: int | None = None,
     on_trial: Callable[[TrialResult], None] | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Run replicate trials and return their stacked :func:`replicate_rows`.
 
     Args:
         replicates: a count R (replicates 0..R-1) or the replicate numbers to run.
-        on_trial: called with each trial's result (e.g. to write its CDISC files).
+        on_trial: called with each trial's result (e.g. to write its CDISC files), in
+            replicate order with one worker, as each finishes with more.
+        workers: processes running replicates (:mod:`disctwin.parallel`;
+            each single-threaded). The rows, in replicate order, do not depend on it.
+
+    Raises:
+        ConfigError: ``workers`` outside 1 to 256 (field ``--workers``).
     """
     numbers = range(replicates) if isinstance(replicates, int) else list(replicates)
-    frames = []
-    for r in numbers:
-        result = simulate_trial(
-            protocol, replicate_seed(seed, r), replicate=r, engine=engine, n_patients=n_patients
-        )
-        if on_trial is not None:
-            on_trial(result)
-        frames.append(replicate_rows(result))
+    check_workers(workers)
+    if min(workers, len(numbers)) > 1:
+        engine = (engine or Engine()).model_copy(update={"threads": 1})
+    keep = on_trial is not None
+    fn = partial(_replicate, protocol, seed, engine, n_patients, keep)
+    frames: list[pd.DataFrame | None] = [None] * len(numbers)
+    for position, output in iter_replicates(fn, numbers, workers=workers):
+        if isinstance(output, TrialResult):  # kept (keep) for on_trial
+            if on_trial is not None:
+                on_trial(output)
+            output = replicate_rows(output)
+        frames[position] = output  # the trial itself is let go
     if not frames:
         return pd.DataFrame()
     return pd.concat(frames, ignore_index=True)
@@ -242,6 +277,7 @@ def find_sample_size(
     n_max: int = 2_000,
     engine: Engine | None = None,
     on_evaluation: Callable[[int, float, float], None] | None = None,
+    workers: int = 1,
 ) -> SampleSizeSearch:
     """Smallest total sample size whose simulated power for the primary endpoint (every
     comparison's success rate, the lowest one counting) reaches ``target_power``.
@@ -251,19 +287,23 @@ def find_sample_size(
     replicate seeds at every N, so the power curve is smooth in N); the answer is the
     smallest evaluated N with estimated power >= target. Each estimate carries its MC SE
     (``sqrt(p(1-p)/R)``): an N whose power is within about 2 MC SE of the target is not
-    distinguishable from it, which the table shows.
+    distinguishable from it, which the table shows. ``workers`` processes run each N's
+    replicates (:func:`run_replicates`); the search does not depend on it.
     """
     if not 0 < target_power < 1:
         raise ConfigError(Problem("--power", target_power, "a probability in (0, 1)"))
+    check_workers(workers)
     step = sum(a.allocation for a in protocol.arm)
     lo_units = max(1, -(-(n_min or 2 * step) // step))
     hi_units = max(lo_units, n_max // step)
-    evaluated: dict[int, tuple[float, float]] = {}
+    evaluated: dict[int, tuple[float, float, float]] = {}
 
     def power(units: int) -> float:
         n_total = units * step
         if n_total not in evaluated:
-            rows = run_replicates(protocol, replicates, seed, engine=engine, n_patients=n_total)
+            rows = run_replicates(
+                protocol, replicates, seed, engine=engine, n_patients=n_total, workers=workers
+            )
             prim = rows[rows["primary"]]
             by_comparison = prim.groupby("comparison")["success"].mean()
             weakest = str(by_comparison.idxmin())

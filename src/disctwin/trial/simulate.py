@@ -32,6 +32,7 @@ import pandas as pd
 
 from disctwin.engine import Engine, simulate_twins
 from disctwin.errors import ConfigError, Problem
+from disctwin.model.records import Record, record_values, records
 from disctwin.stats.analysis import Estimate, adjust_p_values
 from disctwin.streams import Stream, patient_generator
 from disctwin.therapies import Regimen, load_regimen
@@ -238,16 +239,17 @@ def _world(
     def masked(x):  # a failed integration is a status: its values are missing
         return np.where(ok[:, None], x, np.nan)
 
-    fu = apply_intercurrent_events(
-        protocol,
-        masked(patient["vas"]),
-        masked(patient["nrs"]),
-        masked(patient["odi"]),
-        visit_days,
-        seed,
-        population.patient_index,
-        opioid_mme=masked(patient_true["opioid_daily_mme"]),
-    )
+    def values(rec: Record) -> np.ndarray:
+        return record_values(
+            rec,
+            measured_disc=disc,
+            measured_patient=patient,
+            disc_true=disc_true,
+            patient_true=patient_true,
+        )
+
+    measures = {r.name: masked(values(r)) for r in records("visit")}
+    fu = apply_intercurrent_events(protocol, measures, visit_days, seed, population.patient_index)
     return World(name, fu, disc, status, adverse_events)
 
 
@@ -263,32 +265,15 @@ def _select(worlds: list[World], which: np.ndarray) -> tuple[FollowUp, dict[str,
         return out
 
     fu = FollowUp(
-        pick(lambda w: w.follow_up.vas),
-        pick(lambda w: w.follow_up.nrs),
-        pick(lambda w: w.follow_up.odi),
+        {k: pick(lambda w, k=k: w.follow_up.measure(k)) for k in first.measures},
         first.visit_days,
         pick(lambda w: w.follow_up.attended),
         pick(lambda w: w.follow_up.rescue_from),
         pick(lambda w: w.follow_up.intervention_at),
         first.dropout_day,
-        pick(lambda w: w.follow_up.opioid_mme),
     )
     disc = {k: pick(lambda w, k=k: w.disc[k]) for k in worlds[0].disc}
     return fu, disc
-
-
-def _restrict(fu: FollowUp, rows: np.ndarray) -> FollowUp:
-    return FollowUp(
-        fu.vas[rows],
-        fu.nrs[rows],
-        fu.odi[rows],
-        fu.visit_days,
-        fu.attended[rows],
-        fu.rescue_from[rows],
-        fu.intervention_at[rows],
-        fu.dropout_day[rows],
-        fu.opioid_mme[rows],
-    )
 
 
 def simulate_trial(
@@ -437,8 +422,8 @@ def _truth(protocol: Protocol, e: Endpoint, worlds, reg_t: str, reg_c: str, rows
     world against the control world (:func:`endpoint_truth`)."""
     return endpoint_truth(
         e,
-        endpoint_values(protocol, e, _restrict(worlds[reg_t].follow_up, rows)),
-        endpoint_values(protocol, e, _restrict(worlds[reg_c].follow_up, rows)),
+        endpoint_values(protocol, e, worlds[reg_t].follow_up.take(rows)),
+        endpoint_values(protocol, e, worlds[reg_c].follow_up.take(rows)),
     )
 
 
@@ -456,7 +441,7 @@ def _fixed(protocol, observed, worlds, arm, variables) -> pd.DataFrame:
     cov_names = protocol.analysis.covariates
     for c in protocol.comparisons:
         rows, treated, reg_t, reg_c = _comparison_data(protocol, c, arm)
-        fu = _restrict(observed, rows)
+        fu = observed.take(rows)
         covariates = {k: variables[k][rows] for k in cov_names} or None
         label = f"{c.treatment} vs {c.control}"
         for e in protocol.endpoint:
@@ -522,7 +507,7 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
     looks = []
     decision = "final"
     stop_day = float(due_calendar[-1])
-    chosen = None
+    chosen: tuple[int, Estimate, np.ndarray, float] | None = None
     label = f"{c.treatment} vs {c.control}"
     cov = protocol.analysis.covariates
     for j, f in enumerate(seq.information_fractions):
@@ -531,7 +516,7 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
         day = float(due_calendar[k - 1]) if not last else float(due_calendar[-1])
         in_trial = enrol_day[rows] <= day
         sub = rows[in_trial]
-        fu = _restrict(observed, sub)
+        fu = observed.take(sub)
         due = day - enrol_day[sub]
         values = endpoint_values(protocol, e, fu, due_day=due)
         covariates = {name: variables[name][sub] for name in cov} or None
@@ -566,6 +551,8 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
             decision = "efficacy" if step == "efficacy" else step
             stop_day = day
             break
+    if chosen is None:
+        raise ValueError("a group-sequential design needs at least one look")
     look, est, sub, day = chosen
     truth = _truth(protocol, e, worlds, reg_t, reg_c, sub)
     row = _row(e, label, look, est, truth, 2 * seq.alpha)
@@ -577,7 +564,7 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
     # secondary endpoints: analysed once, on the data known at the analysis that ended the
     # trial, at the protocol's two-sided alpha (descriptive: no boundary, no stopping)
     in_trial = enrol_day[rows] <= day
-    fu = _restrict(observed, sub)
+    fu = observed.take(sub)
     due = day - enrol_day[sub]
     covariates = {name: variables[name][sub] for name in cov} or None
     alpha = protocol.analysis.alpha

@@ -152,8 +152,11 @@ def _disc_payload(m: ModelSymbols, pulse: sp.Symbol) -> Process:
         "transgene_expression": p.tx_onset_rate * (transduced - expressing),
     }
     terms = {
+        # editing removes risk alleles a person carries: it lowers a positive (risk) score
+        # towards 0 and leaves a protective (negative) score alone, never raising anyone's
+        # risk (the score's positive part is the carried excess risk)
         "genetic_risk": m.covariate("genetic_risk_score")
-        * (1 - p.tx_genetic_correction * expressing),
+        - p.tx_genetic_correction * expressing * sp.Max(m.covariate("genetic_risk_score"), 0),
         "inflammation_relief": 1
         / (1 + p.tx_il1_block * expressing)
         / (1 + pulse)

@@ -156,6 +156,13 @@ class EndpointValues:
     event: np.ndarray | None
     available: np.ndarray
 
+    @property
+    def events(self) -> np.ndarray:
+        """:attr:`event` of a time-to-event endpoint."""
+        if self.event is None:
+            raise ValueError("not a time-to-event endpoint: no event indicators")
+        return self.event
+
 
 @dataclass(frozen=True)
 class AnalysisData:
@@ -182,6 +189,13 @@ class AnalysisData:
     def keep(self) -> np.ndarray:
         """(n,) the patients counted (:attr:`EndpointValues.available`)."""
         return self.values.available
+
+    @property
+    def arms(self) -> np.ndarray:
+        """(n,) 1 treated, 0 control: :attr:`treated` of a comparison of two arms."""
+        if self.treated is None:
+            raise ValueError("this analysis compares two arms; a single-arm cohort has one")
+        return self.treated
 
 
 class AbstractMethod(ABC):
@@ -293,7 +307,7 @@ def endpoint_values(
         due_day: (n,) the last day (after each patient's baseline) whose data are known;
             None for the final analysis (all data).
     """
-    n = fu.vas.shape[0]
+    n = fu.n_patients
     due = np.full(n, np.inf) if due_day is None else np.asarray(due_day, dtype=float)
     return endpoint_kind(endpoint).values(endpoint, protocol, fu, due)
 

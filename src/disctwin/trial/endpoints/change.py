@@ -55,12 +55,13 @@ class Change(AbstractEndpoint):
     single_arm_method = "one_sample_t"
     direction = -1
     summary = "value at the visit minus baseline"
+    percent = False
 
     def values(self, endpoint, protocol, fu, due_day) -> EndpointValues:
-        return _values(endpoint, protocol, fu, due_day, percent=False)
+        return _values(endpoint, protocol, fu, due_day, percent=self.percent)
 
     def values_at_visit(self, endpoint, fu, column) -> np.ndarray:
-        return _change(endpoint, fu, column, percent=False)
+        return _change(endpoint, fu, column, percent=self.percent)
 
     def analysis_day(self, endpoint, protocol) -> float:
         return protocol.visit_named(endpoint.visit).day
@@ -70,24 +71,9 @@ class Change(AbstractEndpoint):
 
 
 @register
-class PercentChange(AbstractEndpoint):
+class PercentChange(Change):
     """Change in percent of baseline (missing where the baseline is 0)."""
 
     kind = "percent_change"
-    Settings = ChangeSettings
-    methods = ("ancova", "mmrm")
-    single_arm_method = "one_sample_t"
-    direction = -1
     summary = "change in percent of baseline"
-
-    def values(self, endpoint, protocol, fu, due_day) -> EndpointValues:
-        return _values(endpoint, protocol, fu, due_day, percent=True)
-
-    def values_at_visit(self, endpoint, fu, column) -> np.ndarray:
-        return _change(endpoint, fu, column, percent=True)
-
-    def analysis_day(self, endpoint, protocol) -> float:
-        return protocol.visit_named(endpoint.visit).day
-
-    def check(self, endpoint, protocol, field) -> list[Problem]:
-        return check_visit(field, endpoint.visit, protocol)
+    percent = True

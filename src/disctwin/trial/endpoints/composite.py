@@ -44,7 +44,7 @@ class Composite(AbstractEndpoint):
         comps = [protocol.endpoint_named(c) for c in endpoint.components]
         cols = [visit_column(protocol, c.visit) for c in comps]
         due = fu.visit_days[max(cols)] <= due_day
-        ok = np.ones(fu.vas.shape[0], dtype=bool)
+        ok = np.ones(fu.n_patients, dtype=bool)
         for c, col in zip(comps, cols, strict=True):
             ok &= responds(c, fu, col, due) > 0
         if endpoint.no_further_intervention:

@@ -15,6 +15,7 @@ may differ in them); dropout only hides observed data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # the protocol module reads the endpoint registry: no import 
 
 __all__ = [
     "BASELINE",
+    "PAIN_MEASURES",
     "FollowUp",
     "apply_dropout",
     "apply_intercurrent_events",
@@ -42,15 +44,20 @@ def visit_column(protocol: Protocol, visit: str) -> int:
     return 2 + [v.name for v in protocol.visit].index(visit)
 
 
+#: The patient-reported pain measures that rescue medication lowers (VAS by
+#: ``rescue.vas_effect`` points, NRS by a tenth of it, ODI in proportion to VAS).
+PAIN_MEASURES = ("vas", "nrs", "odi")
+
+
 @dataclass(frozen=True)
 class FollowUp:
     """Outcomes of n patients over the V = 2 + n_visits schedule columns.
 
     Attributes:
-        vas, nrs, odi: (n, V) reported values (after rescue medication).
-        opioid_mme: (n, V) opioid taken at each visit, morphine milligram equivalents per day
-            (the model observable ``opioid_daily_mme``: opioid drug given by the regimen; 0 =
-            off all opioids).
+        measures: (n, V) values of every visit measure (the record spec's ``visit``
+            records, :data:`disctwin.trial.protocol.MEASURES`): reported pain after rescue
+            medication (``vas``, ``nrs``, ``odi``), opioid taken (``opioid_mme``, MME/day)
+            and any other recorded measure. Each is also an attribute (``fu.vas``).
         visit_days: (V,) days relative to baseline (screening negative).
         attended: (n, V) True where the visit took place (dropout removes later visits).
         rescue_from: (n,) first column whose values are under rescue medication (V: never).
@@ -58,28 +65,41 @@ class FollowUp:
         dropout_day: (n,) day (after baseline) of dropout; NaN for completers.
     """
 
-    vas: np.ndarray
-    nrs: np.ndarray
-    odi: np.ndarray
+    measures: Mapping[str, np.ndarray]
     visit_days: np.ndarray
     attended: np.ndarray
     rescue_from: np.ndarray
     intervention_at: np.ndarray
     dropout_day: np.ndarray
-    opioid_mme: np.ndarray
 
     def measure(self, name: str) -> np.ndarray:
         """(n, V) values of a measure (:data:`disctwin.trial.protocol.MEASURES`)."""
-        return {
-            "vas": self.vas,
-            "nrs": self.nrs,
-            "odi": self.odi,
-            "opioid_mme": self.opioid_mme,
-        }[name]
+        return self.measures[name]
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        measures = self.__dict__.get("measures")
+        if measures is not None and name in measures:
+            return measures[name]
+        raise AttributeError(f"{type(self).__name__!r} has no attribute or measure {name!r}")
+
+    @property
+    def n_patients(self) -> int:
+        return len(self.rescue_from)
 
     @property
     def n_columns(self) -> int:
         return len(self.visit_days)
+
+    def take(self, rows: np.ndarray) -> FollowUp:
+        """The follow-up of a subset of patients (rows: indices or a boolean mask)."""
+        return FollowUp(
+            {k: v[rows] for k, v in self.measures.items()},
+            self.visit_days,
+            self.attended[rows],
+            self.rescue_from[rows],
+            self.intervention_at[rows],
+            self.dropout_day[rows],
+        )
 
 
 def _uniforms(seed: int, stream: Stream, index: np.ndarray, n_draws: int) -> np.ndarray:
@@ -91,22 +111,25 @@ def _uniforms(seed: int, stream: Stream, index: np.ndarray, n_draws: int) -> np.
 
 def apply_intercurrent_events(
     protocol: Protocol,
-    vas: np.ndarray,
-    nrs: np.ndarray,
-    odi: np.ndarray,
+    measures: Mapping[str, np.ndarray],
     visit_days: np.ndarray,
     seed: int,
     patient_index: np.ndarray,
-    opioid_mme: np.ndarray | None = None,
 ) -> FollowUp:
     """Rescue medication and further interventions on complete (no dropout) data.
 
-    ``opioid_mme`` (n, V): opioid taken at each visit (MME/day; None: no opioid given).
-    Rescue medication lowers reported pain only; it is not counted as opioid use."""
+    ``measures``: (n, V) values of each visit measure; ``vas``, ``nrs`` and ``odi`` are
+    required, ``opioid_mme`` (opioid taken, MME/day) defaults to none taken. Rescue
+    medication lowers reported pain (:data:`PAIN_MEASURES`) only; it is not counted as
+    opioid use, and other measures are kept as given."""
+    missing = [k for k in PAIN_MEASURES if k not in measures]
+    if missing:
+        raise ValueError(f"follow-up needs the pain measures {missing}")
+    out = {k: np.asarray(v, dtype=float).copy() for k, v in measures.items()}
+    vas, nrs, odi = out["vas"], out["nrs"], out["odi"]
     n, v = vas.shape
-    opioid = np.zeros((n, v)) if opioid_mme is None else np.asarray(opioid_mme, dtype=float)
+    out.setdefault("opioid_mme", np.zeros((n, v)))
     rescue_from = np.full(n, v, dtype=np.int64)
-    vas, nrs, odi = vas.astype(float).copy(), nrs.astype(float).copy(), odi.astype(float).copy()
     r = protocol.rescue
     if r.vas_threshold is not None:
         for j in range(BASELINE + 1, v - 1):
@@ -130,15 +153,12 @@ def apply_intercurrent_events(
             hit &= u[:, j] < fi.probability_per_visit
             intervention_at[hit] = j
     return FollowUp(
-        vas,
-        nrs,
-        odi,
+        out,
         np.asarray(visit_days, dtype=float),
         np.ones((n, v), dtype=bool),
         rescue_from,
         intervention_at,
         np.full(n, np.nan),
-        opioid.copy(),
     )
 
 

@@ -40,7 +40,7 @@ class TimeToEvent(AbstractEndpoint):
 
     def values(self, endpoint, protocol, fu, due_day) -> EndpointValues:
         e = endpoint
-        n, v = fu.vas.shape
+        n, v = fu.n_patients, fu.n_columns
         base = fu.measure(e.measure)[:, BASELINE]
         known = fu.attended & (fu.visit_days[None, :] <= due_day[:, None])
         known[:, : BASELINE + 1] = False
