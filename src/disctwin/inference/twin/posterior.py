@@ -277,7 +277,7 @@ def infer_twins(
     seed: int = 0,
     parameter_set: ParameterSet | None = None,
     engine: Engine | None = None,
-    n_moves: int = 3,
+    n_moves: int = 6,
     reader_error: float = DEFAULT_READER_ERROR,
     predictive_check: bool = True,
 ) -> list[TwinPosterior]:
