@@ -26,6 +26,7 @@ class Stream(IntEnum):
     PSA = 6
     THERAPY = 7  # adverse events of doses
     ANTIBODIES = 8  # neutralising antibodies (pre-existing, raised by a dose)
+    READER = 9  # a reader's own tendency per disc, when serial scans are read together
     PAIN_COURSE = 20
     CALIBRATION = 21
     # trials (10-19)

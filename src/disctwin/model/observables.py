@@ -26,6 +26,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 from scipy.signal import lfilter
+from scipy.special import ndtr, ndtri
 
 from disctwin.errors import ConfigError, Problem
 from disctwin.model.equations import build_model
@@ -439,6 +440,21 @@ def _visit_times(times_days, n: int, m: int) -> np.ndarray:
     return np.broadcast_to(t, (n, m))
 
 
+def _reader_effects(seed: int, patient_index: np.ndarray) -> np.ndarray:
+    """(n, 5, 3) a reader's own normals per disc (stream ``READER``): how the disc's signal
+    and height look to them, and which way they misgrade it."""
+    a = np.empty((len(patient_index), N_LEVELS, 3))
+    for row, i in enumerate(patient_index):
+        a[row] = patient_generator(seed, Stream.READER, int(i)).standard_normal((N_LEVELS, 3))
+    return a
+
+
+def _side_by_side(z: np.ndarray, a: np.ndarray, rho: float) -> np.ndarray:
+    """Per-read normals z (n, m, 5) correlated across the m reads of each disc by the
+    reader's effect a (n, 5): ``sqrt(rho) a + sqrt(1 - rho) z``."""
+    return np.sqrt(rho) * a[:, None, :] + np.sqrt(1 - rho) * z
+
+
 def measure(
     disc_true: dict[str, np.ndarray],
     patient_true: dict[str, np.ndarray],
@@ -448,6 +464,7 @@ def measure(
     *,
     noise: bool = True,
     times_days: np.ndarray | None = None,
+    reading: str = "cross_sectional",
 ) -> Measured:
     """Add measurement/reporting noise and read categories.
 
@@ -472,7 +489,20 @@ def measure(
     whatever other visits are requested; the i.i.d. day, recall and ODI noise are fresh
     draws per visit (keyed by the visit's position). Parameter uncertainty is not added
     here: pass a parameter set (or posterior draw) of your choice.
+
+    ``reading``: ``cross_sectional`` (default) reads every scan afresh, its Pfirrmann
+    misreading independent of the patient's other scans (as separate readers, or a
+    cross-sectional study); ``longitudinal`` reads each patient's scans of this call side
+    by side, as serial-scan studies do: the Pfirrmann grade, read by eye, sees each disc's
+    signal and height with errors shared across its scans, and misgrades it the same way
+    (each per-read normal ``z`` becomes ``sqrt(rho) a + sqrt(1 - rho) z`` with ``a`` the
+    reader's own effect per disc, stream ``READER``; ``rho`` =
+    ``pfirrmann_rereading_correlation``), so an unchanged disc is seldom read as
+    progressing. The reported quantitative T2 and height keep the scanner's independent
+    noise.
     """
+    if reading not in ("cross_sectional", "longitudinal"):
+        raise ConfigError(Problem("reading", reading, "cross_sectional or longitudinal"))
     ps = parameter_set
     n, m, _ = disc_true["t2_relative"].shape
     if noise:
@@ -493,8 +523,21 @@ def measure(
     h_cv = ps["disc_height_cv"].scalar
     t2_rel = disc_true["t2_relative"] * np.exp(t2_cv * z_disc[..., 0] - t2_cv**2 / 2)
     height = disc_true["disc_height_relative"] * (1 + h_cv * z_disc[..., 1])
-    grade = _pfirrmann(t2_rel, height, ps)
     miss = ps["pfirrmann_misclassification"].scalar
+    if reading == "longitudinal" and noise:
+        # the grade is read by eye, side by side: how a disc's signal and height look to the
+        # reader, and their misgrading, are shared across its scans
+        rho = ps["pfirrmann_rereading_correlation"].scalar
+        a = _reader_effects(seed, patient_index)
+        z_t2 = _side_by_side(z_disc[..., 0], a[..., 0], rho)
+        z_h = _side_by_side(z_disc[..., 1], a[..., 1], rho)
+        seen_t2 = disc_true["t2_relative"] * np.exp(t2_cv * z_t2 - t2_cv**2 / 2)
+        seen_h = disc_true["disc_height_relative"] * (1 + h_cv * z_h)
+        grade = _pfirrmann(seen_t2, seen_h, ps)
+        e = ndtri(np.clip(u_rater, 1e-12, 1 - 1e-12))
+        u_rater = ndtr(_side_by_side(e, a[..., 2], rho))
+    else:
+        grade = _pfirrmann(t2_rel, height, ps)
     shift = np.where(u_rater < miss / 2, -1, np.where(u_rater > 1 - miss / 2, 1, 0))
     grade = np.clip(grade + shift, 1, 5).astype(np.int8)
 
