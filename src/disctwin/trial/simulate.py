@@ -37,6 +37,7 @@ from disctwin.stats.analysis import Estimate, adjust_p_values
 from disctwin.streams import Stream, patient_generator
 from disctwin.therapies import Regimen, load_regimen
 from disctwin.trial.endpoints import (
+    BASELINE,
     METHODS,
     Endpoint,
     FollowUp,
@@ -44,6 +45,7 @@ from disctwin.trial.endpoints import (
     analysis_day,
     apply_dropout,
     apply_intercurrent_events,
+    endpoint_direction,
     endpoint_kind,
     endpoint_truth,
     endpoint_values,
@@ -215,6 +217,7 @@ def _world(
     seed: int,
     adverse_events: pd.DataFrame,
     screening: Screening,
+    index_levels: np.ndarray | None = None,
 ) -> World:
     status = twins.status_treated if twin == "treated" else twins.status_untreated
     ok = status == 0
@@ -248,9 +251,40 @@ def _world(
             patient_true=patient_true,
         )
 
-    measures = {r.name: masked(values(r)) for r in records("visit")}
+    measures = {
+        r.name: masked(
+            _at_index_levels(protocol, values(r), index_levels) if r.level == "disc" else values(r)
+        )
+        for r in records("visit")
+    }
     fu = apply_intercurrent_events(protocol, measures, visit_days, seed, population.patient_index)
     return World(name, fu, disc, status, adverse_events)
+
+
+#: The level treated when a protocol names no index-level criterion (a regimen's default).
+_DEFAULT_INDEX_LEVEL = 3  # L4/5
+
+
+def _at_index_levels(
+    protocol: Protocol, values: np.ndarray, index_levels: np.ndarray | None
+) -> np.ndarray:
+    """(n, V) an MRI measure at the visits: the mean over each patient's index levels, at the
+    screening scan (also the baseline) and the visits with an MRI; missing elsewhere."""
+    n = values.shape[0]
+    if index_levels is None:
+        mask = np.zeros((n, values.shape[-1]), dtype=bool)
+        mask[:, _DEFAULT_INDEX_LEVEL] = True
+    else:
+        mask = np.asarray(index_levels, dtype=bool)
+    counts = mask.sum(axis=1)
+    mean = (values.astype(float) * mask[:, None, :]).sum(axis=-1) / np.maximum(counts, 1)[:, None]
+    mean[counts == 0] = np.nan
+    scanned = np.zeros(mean.shape[1], dtype=bool)
+    scanned[0] = True
+    scanned[2:] = [v.mri for v in protocol.visit]
+    out = np.where(scanned[None, :], mean, np.nan)
+    out[:, BASELINE] = out[:, 0]  # the screening scan is the baseline scan
+    return out
 
 
 def _select(worlds: list[World], which: np.ndarray) -> tuple[FollowUp, dict[str, np.ndarray]]:
@@ -328,13 +362,15 @@ def simulate_trial(
             pop, regimens[name], treatment_age, times, engine, protocol.study.blinded, index_levels
         )
         ae = _adverse_events(res.adverse_events, pop)
-        worlds[name] = _world(protocol, name, res, "treated", pop, times, seed, ae, scr)
+        worlds[name] = _world(
+            protocol, name, res, "treated", pop, times, seed, ae, scr, index_levels
+        )
         if untreated is None:
             untreated = res
     if "none" not in worlds and untreated is not None:
         empty = _adverse_events(None, pop)
         worlds["none"] = _world(
-            protocol, "none", untreated, "untreated", pop, times, seed, empty, scr
+            protocol, "none", untreated, "untreated", pop, times, seed, empty, scr, index_levels
         )
 
     arm_world = np.array([names.index(protocol.arm[a].regimen) for a in arm])
@@ -524,7 +560,7 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
             protocol, e, values, treated[in_trial], follow_up=fu, covariates=covariates
         )
         z = est.estimate / est.se if est.se > 0 else 0.0
-        z = endpoint_kind(e).direction * z  # favourable positive
+        z = endpoint_direction(e) * z  # favourable positive
         b = float(bounds.efficacy[j])
         a = float(bounds.futility[j]) if bounds.futility is not None else -np.inf
         if z >= b:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from disctwin.errors import Problem, suggest
+from disctwin.model.records import record, records
 from disctwin.trial.endpoints.followup import FollowUp
 
 if TYPE_CHECKING:  # the protocol module reads this registry: no import cycle
@@ -98,9 +99,19 @@ class Endpoint(BaseModel):
 
     name: Name
     kind: str
-    measure: Literal["vas", "nrs", "odi", "opioid_mme"] = "vas"
+    measure: str = "vas"
     analysis: str | None = None
     primary: bool = False
+
+    @field_validator("measure")
+    @classmethod
+    def _a_visit_measure(cls, measure: str) -> str:
+        names = [r.name for r in records("visit")]
+        if measure not in names:
+            raise PydanticCustomError(
+                "unknown_name", "one of the visit measures: {names}", {"names": ", ".join(names)}
+            )
+        return measure
 
     @field_validator("kind")
     @classmethod
@@ -255,9 +266,20 @@ class AbstractEndpoint(ABC):
         """The estimand in the same patients under the two arms' regimens."""
         return METHODS[endpoint.method]().truth(treated, control)
 
-    def favourable(self, effect: float) -> bool:
+    #: the kind's value moves with its measure (change, area): a measure for which higher
+    #: is better (MRI T2, disc height) turns its direction round
+    follows_measure: ClassVar[bool] = False
+
+    def sign(self, endpoint: Endpoint) -> int:
+        """-1 when a lower value of this endpoint favours the treatment, +1 when higher."""
+        if self.follows_measure and record(endpoint.measure).better == "higher":
+            return -self.direction
+        return self.direction
+
+    def favourable(self, effect: float, endpoint: Endpoint | None = None) -> bool:
         """True when ``effect`` (estimate minus its null) favours the treatment."""
-        return bool(self.direction * effect > 0)
+        sign = self.direction if endpoint is None else self.sign(endpoint)
+        return bool(sign * effect > 0)
 
     def adam_rows(
         self, endpoint: Endpoint, values: EndpointValues, subjects: pd.DataFrame
@@ -323,7 +345,12 @@ def endpoint_truth(
 
 def favourable(endpoint: Endpoint, estimate: float) -> bool:
     """True when an effect estimate (treatment minus control) favours the treatment."""
-    return endpoint_kind(endpoint).favourable(estimate)
+    return endpoint_kind(endpoint).favourable(estimate, endpoint)
+
+
+def endpoint_direction(endpoint: Endpoint) -> int:
+    """-1 when a lower value of ``endpoint`` favours the treatment, +1 when higher."""
+    return endpoint_kind(endpoint).sign(endpoint)
 
 
 def analysis_day(protocol: Protocol, endpoint: Endpoint) -> float:
@@ -348,6 +375,25 @@ def check_endpoint(field: str, endpoint: Endpoint, protocol: Protocol) -> list[P
     single-arm rules."""
     kind = endpoint_kind(endpoint)
     problems = kind.check(endpoint, protocol, field)
+    measured = record(endpoint.measure)
+    if measured.level == "disc" and not kind.follows_measure:
+        kinds = [k for k, c in ENDPOINTS.items() if c.follows_measure]
+        problems.append(
+            Problem(
+                f"{field}.measure",
+                endpoint.measure,
+                f"a patient-reported measure for kind {endpoint.kind!r}; MRI measures are read "
+                "by kinds " + ", ".join(kinds),
+            )
+        )
+    if measured.level == "disc" and not any(v.mri for v in protocol.visit):
+        problems.append(
+            Problem(
+                f"{field}.measure",
+                endpoint.measure,
+                "an MRI measure needs visits with mri = true (none has an MRI)",
+            )
+        )
     single_arm = protocol.study.design == "single_arm"
     allowed = kind.methods
     if single_arm and kind.single_arm_method == "exact":
