@@ -324,29 +324,76 @@ def pain_fluctuations(
     taus = [float(x) for x in timescales_days]
     n_c = len(taus)
     out = np.empty((len(index), m, n_c))
-    if m == 0:
+    if m == 0 or len(index) == 0:
         return out
     coef = [_bridge_coefficients(tau) for tau in taus]
-    for row, i in enumerate(index):
-        block, k = np.divmod(days[row], PAIN_BLOCK_DAYS)
-        ends = patient_generator(seed, Stream.PAIN_COURSE, int(i)).standard_normal(
-            (int(block.max()) + 2, n_c)
-        )
-        for c, tau in enumerate(taus):
-            ends[:, c] = ou_from_normals(ends[:, c], tau / PAIN_BLOCK_DAYS)
-        for j in np.unique(block):
-            z = patient_generator(seed, Stream.PAIN_COURSE, int(i), block=int(j)).standard_normal(
-                (PAIN_BLOCK_DAYS, n_c)
-            )
-            at = block == j
-            for c, (rho, b, w) in enumerate(coef):
-                start, stop = ends[j, c], ends[j + 1, c]
-                y = np.empty(PAIN_BLOCK_DAYS + 1)
-                y[0] = start
-                y[1:], _ = lfilter([b], [1.0, -rho], z[:, c], zi=[rho * start])
-                bridge = y + w * (stop - y[-1])
-                out[row, at, c] = bridge[k[at]]
+    for lo in range(0, len(index), _PAIN_CHUNK):
+        hi = min(len(index), lo + _PAIN_CHUNK)
+        out[lo:hi] = _pain_chunk(seed, index[lo:hi], days[lo:hi], taus, coef)
     return out
+
+
+#: Patients whose pain courses are filtered together (keeps the arrays in cache).
+_PAIN_CHUNK = 128
+
+
+def _pain_chunk(seed, index, days, taus, coef) -> np.ndarray:
+    n, m = days.shape
+    n_c = len(taus)
+    block, k = np.divmod(days, PAIN_BLOCK_DAYS)
+    # the draws, patient by patient (each patient's and each block's own stream)
+    n_ends = block.max(axis=1) + 2
+    ends_z = np.zeros((n, int(n_ends.max()), n_c))
+    pairs: list[tuple[int, int]] = []  # (row, block) of every block holding a visit
+    block_z = []
+    for row, i in enumerate(index):
+        ends_z[row, : n_ends[row]] = patient_generator(
+            seed, Stream.PAIN_COURSE, int(i)
+        ).standard_normal((int(n_ends[row]), n_c))
+        for j in np.unique(block[row]):
+            pairs.append((row, int(j)))
+            block_z.append(
+                patient_generator(seed, Stream.PAIN_COURSE, int(i), block=int(j)).standard_normal(
+                    (PAIN_BLOCK_DAYS, n_c)
+                )
+            )
+    rows = np.array([r for r, _ in pairs])
+    blocks = np.array([j for _, j in pairs])
+    # (n, m) which pair holds each visit: pairs are sorted by (row, block)
+    width = int(block.max()) + 1
+    pair_of = np.searchsorted(rows * width + blocks, np.arange(n)[:, None] * width + block)
+    z_blocks = np.stack(block_z, axis=-1)  # (B, C, P): each day's draws contiguous
+    # then the filters, for every patient and block of the chunk at once: the same
+    # recurrences, the same floating-point operations in the same order as
+    # scipy.signal.lfilter (bit-identical to filtering each block on its own)
+    out = np.empty((n, m, n_c))
+    for c, tau in enumerate(taus):
+        ends = _first_order_filter(ends_z[:, :, c], tau / PAIN_BLOCK_DAYS, stationary=True)
+        rho, b, w = coef[c]
+        start, stop = ends[rows, blocks], ends[rows, blocks + 1]
+        y = np.empty((PAIN_BLOCK_DAYS + 1, len(pairs)))
+        y[0] = start
+        prev = rho * start
+        for d in range(PAIN_BLOCK_DAYS):
+            np.multiply(b, z_blocks[d, c], out=y[d + 1])
+            y[d + 1] += prev
+            prev = rho * y[d + 1]
+        miss = stop - y[-1]
+        out[:, :, c] = y[k, pair_of] + w[k] * miss[pair_of]
+    return out
+
+
+def _first_order_filter(z: np.ndarray, timescale: float, *, stationary: bool) -> np.ndarray:
+    """(n, L) :func:`ou_from_normals` of each row, written as its recurrence (vectorised
+    over rows; the operations of ``lfilter([b], [1, -rho], z, zi=(1 - b) z_0)``)."""
+    rho = float(np.exp(-1.0 / timescale))
+    b = float(np.sqrt(1.0 - rho * rho))
+    x = np.empty_like(z)
+    state = (1.0 - b) * z[:, 0] if stationary else np.zeros(len(z))
+    for d in range(z.shape[1]):
+        x[:, d] = b * z[:, d] + state
+        state = rho * x[:, d]
+    return x
 
 
 def pain_fluctuation(
