@@ -292,8 +292,9 @@ def test_find_n_on_a_grid_of_sizes(monkeypatch, tmp_path):
     power = dict(zip(table["n_total"], table["power"], strict=True))
     expected = min(n for n in (40, 120, 200) if power[n] >= 0.8)
     assert f"smallest N with estimated power >= 0.8: {expected}" in result.output
-    odd = _invoke(tmp_path, "--n-grid", "41,80")
+    odd = _invoke(tmp_path, "--n-grid", "41,80", "--out", str(tmp_path / "odd"))
     assert odd.exit_code == 2 and "--n-grid" in odd.output and "multiples" in odd.output
+    assert not (tmp_path / "odd").exists()  # refused before anything is written
     assert _invoke(tmp_path, "--n-grid", "forty").exit_code == 2
 
 

@@ -244,8 +244,9 @@ def _find_n(
     workers: int,
     grid: list[int] | None = None,
 ) -> None:
-    from disctwin.trial import find_sample_size
+    from disctwin.trial.replicates import check_search, find_sample_size
 
+    check_search(p, power, replicates, grid)  # before the directory is touched
     store = None
     if out is not None:
         from disctwin.io.sample_size import SearchDirectory

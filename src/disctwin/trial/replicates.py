@@ -47,6 +47,7 @@ __all__ = [
     "EvaluationStore",
     "SampleSizeSearch",
     "analytic_power",
+    "check_search",
     "find_sample_size",
     "operating_characteristics",
     "replicate_rows",
@@ -300,13 +301,19 @@ class SampleSizeSearch:
         return [int(n) for n in t.loc[inside, "n_total"]]
 
 
-def _search_problems(
+def check_search(
     protocol: Protocol,
     target_power: float,
     replicates: int,
-    grid: Sequence[int] | None,
-    step: int,
-) -> list[Problem]:
+    grid: Sequence[int] | None = None,
+) -> None:
+    """Refuse a sample-size search that :func:`find_sample_size` would refuse, before
+    anything runs or is written.
+
+    Raises:
+        ConfigError: every problem at once (target, replicates, grid).
+    """
+    step = sum(a.allocation for a in protocol.arm)
     problems = []
     if not 0 < target_power < 1:
         problems.append(Problem("--power", target_power, "a probability in (0, 1)"))
@@ -333,7 +340,8 @@ def _search_problems(
                     f"total sample sizes that are multiples of the allocation total {step}",
                 )
             )
-    return problems
+    if problems:
+        raise ConfigError(problems)
 
 
 def find_sample_size(
@@ -368,11 +376,9 @@ def find_sample_size(
             replicates, a grid of totals that are not multiples of the allocation total,
             or a bad ``workers``.
     """
-    step = sum(a.allocation for a in protocol.arm)
-    problems = _search_problems(protocol, target_power, replicates, grid, step)
-    if problems:
-        raise ConfigError(problems)
+    check_search(protocol, target_power, replicates, grid)
     check_workers(workers)
+    step = sum(a.allocation for a in protocol.arm)
     replicates = int(replicates)
     alpha = protocol.analysis.alpha
     evaluated: dict[int, tuple[Rate, float]] = {}
