@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from disctwin.cli.app import app, console, user_errors
+from disctwin.cli.formatting import estimate_text, rate_text
 from disctwin.errors import ConfigError, Problem, suggest
 
 
@@ -224,7 +225,7 @@ def escalation_command(
         from disctwin.trial.phase1 import dlt_probabilities
 
         levels = _numbers(dose_levels, "--dose-levels", "comma-separated increasing doses")
-        probabilities, mc_se = dlt_probabilities(
+        probabilities, _ = dlt_probabilities(
             load_regimen(regimen),
             levels,
             n_patients=virtual_patients,
@@ -232,13 +233,18 @@ def escalation_command(
             window_days=dlt_window,
             min_grade=dlt_grade,
         )
+        from disctwin.stats.montecarlo import proportion_interval
+
+        low, high = proportion_interval(np.rint(probabilities * virtual_patients), virtual_patients)
         console.print(
-            "DLT probability (grade >= {g} within {w:g} days) by dose: {c}".format(
+            "DLT probability (grade >= {g} within {w:g} days; {n} virtual patients, exact 95% "
+            "interval) by dose: {c}".format(
                 g=dlt_grade,
                 w=dlt_window,
+                n=virtual_patients,
                 c=", ".join(
-                    f"{lv:g}: {p:.3f} ± {e:.3f}"
-                    for lv, p, e in zip(levels, probabilities, mc_se, strict=True)
+                    f"{lv:g}: {rate_text(p, lo, hi, 3)}"
+                    for lv, p, lo, hi in zip(levels, probabilities, low, high, strict=True)
                 ),
             )
         )
@@ -256,10 +262,16 @@ def escalation_command(
         oc = exact_operating_characteristics(chosen, probabilities)
     else:
         oc = simulate_escalation(chosen, probabilities, trials, seed)
-    how = "exact" if exact else f"{trials} simulated trials, seed {seed}"
+    how = (
+        "exact: no Monte Carlo error"
+        if exact
+        else f"{trials} simulated trials, seed {seed}; selection with its Clopper-Pearson "
+        "exact 95% interval, means ± Monte Carlo SE"
+    )
+    total = estimate_text(oc.mean_total_patients, oc.mean_total_patients_mcse, 1)
     view = Table(
         title=f"{chosen.name}: operating characteristics ({how})",
-        caption=f"Mean patients {oc.mean_total_patients:.1f}, mean DLTs {oc.mean_total_dlts:.2f}.",
+        caption=f"Mean patients {total}, mean DLTs {oc.mean_total_dlts:.2f}.",
     )
     for header in ("dose", "true DLT rate", "P(selected as MTD)", "mean patients", "mean DLTs"):
         view.add_column(header, justify="right")
@@ -268,8 +280,10 @@ def escalation_command(
         view.add_row(
             row.dose,
             "" if np.isnan(row.true_dlt_probability) else f"{row.true_dlt_probability:.2f}",
-            f"{row.selection_probability:.3f}",
-            "" if np.isnan(row.mean_patients) else f"{row.mean_patients:.2f}",
-            "" if np.isnan(row.mean_dlts) else f"{row.mean_dlts:.2f}",
+            rate_text(row.selection_probability, row.selection_ci_low, row.selection_ci_high, 3),
+            ""
+            if np.isnan(row.mean_patients)
+            else estimate_text(row.mean_patients, row.mean_patients_mcse, 2),
+            "" if np.isnan(row.mean_dlts) else estimate_text(row.mean_dlts, row.mean_dlts_mcse, 2),
         )
     console.print(view)

@@ -23,6 +23,8 @@ from disctwin.trial.protocol import (
 )
 from disctwin.trial.randomisation import permuted_blocks, randomise, stratum_codes
 from disctwin.trial.replicates import (
+    MIN_SEARCH_REPLICATES,
+    SEARCH_REPLICATES,
     SampleSizeSearch,
     find_sample_size,
     operating_characteristics,
@@ -34,7 +36,9 @@ from disctwin.trial.simulate import SequentialOutcome, TrialResult, simulate_tri
 
 __all__ = [
     "DISC_VARIABLES",
+    "MIN_SEARCH_REPLICATES",
     "PATIENT_VARIABLES",
+    "SEARCH_REPLICATES",
     "FollowUp",
     "Protocol",
     "ResponseParts",

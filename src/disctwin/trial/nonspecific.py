@@ -31,7 +31,7 @@ from disctwin.errors import ConfigError, Problem
 from disctwin.therapies import load_regimen
 from disctwin.trial.endpoints import BASELINE, visit_column
 from disctwin.trial.screening import measure_at
-from disctwin.trial.simulate import TrialResult, _index_levels
+from disctwin.trial.simulate import TrialResult, trial_index_levels
 
 __all__ = ["PARTS", "ResponseParts", "response_parts"]
 
@@ -88,7 +88,7 @@ def response_parts(
     pop = scr.population.take(rows)
     times = result.times_days[rows]
     start = scr.screening_age_days[rows] + protocol.enrolment.screening_to_baseline_days
-    levels = _index_levels(protocol, scr)
+    levels = trial_index_levels(protocol, scr)
     levels = None if levels is None else levels[rows]
     regimen = load_regimen(protocol.regimen_path(protocol.arm[names.index(arm)]))
     engine = engine or Engine()

@@ -63,7 +63,14 @@ from disctwin.trial.screening import (
     screen,
 )
 
-__all__ = ["SequentialOutcome", "TrialResult", "World", "simulate_trial"]
+__all__ = [
+    "SequentialOutcome",
+    "TrialResult",
+    "World",
+    "simulate_trial",
+    "trial_index_levels",
+    "trial_regimens",
+]
 
 _DAYS_PER_MONTH = 365.25 / 12.0
 
@@ -153,7 +160,12 @@ class TrialResult:
         return r[r["primary"] & r["final"]]
 
 
-def _load_regimens(protocol: Protocol) -> dict[str, Regimen]:
+def trial_regimens(protocol: Protocol) -> dict[str, Regimen]:
+    """Each arm's regimen, loaded (by the regimen string the protocol gives).
+
+    Raises:
+        ConfigError: every arm whose regimen cannot be loaded, each naming its arm.
+    """
     regimens: dict[str, Regimen] = {}
     problems: list[Problem] = []
     for i, arm in enumerate(protocol.arm):
@@ -172,7 +184,7 @@ def _load_regimens(protocol: Protocol) -> dict[str, Regimen]:
     return regimens
 
 
-def _index_levels(protocol: Protocol, screening: Screening) -> np.ndarray | None:
+def trial_index_levels(protocol: Protocol, screening: Screening) -> np.ndarray | None:
     """(n, 5) levels to treat: those meeting the protocol's index-level criterion (None:
     the regimen's default level)."""
     name = protocol.treatment.index_level_criterion
@@ -327,7 +339,7 @@ def simulate_trial(
     if problems:
         raise ConfigError(problems)
     engine = engine or Engine()
-    regimens = _load_regimens(protocol)
+    regimens = trial_regimens(protocol)
     target = protocol.study.n_patients if n_patients is None else int(n_patients)
 
     scr = screen(protocol, seed, engine=engine, n_target=target)
@@ -356,7 +368,7 @@ def simulate_trial(
     names = list(dict.fromkeys(a.regimen for a in protocol.arm))
     worlds: dict[str, World] = {}
     untreated = None
-    index_levels = _index_levels(protocol, scr)
+    index_levels = trial_index_levels(protocol, scr)
     for name in names:
         res = _twins(
             pop, regimens[name], treatment_age, times, engine, protocol.study.blinded, index_levels

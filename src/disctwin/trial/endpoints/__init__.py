@@ -33,8 +33,10 @@ from disctwin.trial.endpoints.base import (
     endpoint_truth,
     endpoint_values,
     favourable,
+    parameter_codes,
     register,
     register_method,
+    short_code,
 )
 from disctwin.trial.endpoints.change import Change, PercentChange
 from disctwin.trial.endpoints.composite import Composite
@@ -77,7 +79,9 @@ __all__ = [
     "endpoint_values",
     "exact_response_rate",
     "favourable",
+    "parameter_codes",
     "register",
     "register_method",
+    "short_code",
     "visit_column",
 ]

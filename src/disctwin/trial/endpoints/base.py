@@ -34,6 +34,7 @@ meta-test fails if one is not, and every registered kind passes the same contrac
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
@@ -75,8 +76,10 @@ __all__ = [
     "endpoint_truth",
     "endpoint_values",
     "favourable",
+    "parameter_codes",
     "register",
     "register_method",
+    "short_code",
 ]
 
 #: A name in a protocol (arm, visit, endpoint).
@@ -87,7 +90,7 @@ class Endpoint(BaseModel):
     """The protocol fields every endpoint has; each kind's ``Settings`` adds its own.
 
     Attributes:
-        name: endpoint name (PARAMCD in the ADaM output, upper-cased, 8 characters).
+        name: endpoint name (its ADaM PARAMCD is :func:`parameter_codes`' abbreviation).
         kind: a registered endpoint kind (:data:`ENDPOINTS`).
         measure: the measure it reads (:data:`disctwin.trial.protocol.MEASURES`); its
             baseline is the ANCOVA and logistic covariate.
@@ -160,12 +163,25 @@ class EndpointValues:
         event: (n,) 1 event, 0 censored (time to event only; else None).
         available: (n,) the patient counts in the analysis (visit due; for change endpoints
             also attended).
+        imputed: (n,) the value is imputed, not observed (a responder's missed visit counted
+            as non-response: ADaM ``DTYPE = "NRI"``); None: no value is imputed.
     """
 
     value: np.ndarray
     baseline: np.ndarray
     event: np.ndarray | None
     available: np.ndarray
+    imputed: np.ndarray | None = None
+
+    def subset(self, rows: np.ndarray) -> EndpointValues:
+        """The same endpoint for the patients ``rows`` (indices or a mask)."""
+        return EndpointValues(
+            self.value[rows],
+            self.baseline[rows],
+            None if self.event is None else self.event[rows],
+            self.available[rows],
+            None if self.imputed is None else self.imputed[rows],
+        )
 
     @property
     def events(self) -> np.ndarray:
@@ -435,7 +451,7 @@ def adqs_subject_rows(
     columns = {
         "USUBJID": subjects["USUBJID"],
         "ARM": subjects["ARM"],
-        "PARAMCD": endpoint.name.upper()[:8],
+        "PARAMCD": short_code(endpoint.name),
         "PARAM": f"{endpoint.kind}: {endpoint.name}",
         "AVISIT": (visit or "").upper(),
         "AVISITN": np.nan,
@@ -446,4 +462,88 @@ def adqs_subject_rows(
         columns["AVALC"] = np.where(v > 0.5, "Y", "N")
     columns["BASE"] = values.baseline  # of the endpoint's measure
     columns["ANL01FL"] = np.where(values.available, "Y", "N")
+    imputed = np.zeros(len(v), dtype=bool) if values.imputed is None else values.imputed
+    columns["DTYPE"] = np.where(imputed, "NRI", "")
     return pd.DataFrame(columns)
+
+
+# ----------------------------------------------------------------- ADaM parameter codes
+
+_CODE_WIDTH = 8
+_VOWELS = frozenset("AEIOU")
+
+
+def short_code(name: str, width: int = _CODE_WIDTH) -> str:
+    """A deterministic abbreviation of ``name`` to at most ``width`` characters that is a
+    SAS name (letters, digits, underscores; a letter first), for ADaM ``PARAMCD``
+    (ADaMIG 1.3 section 3.3.4: at most 8 characters, starting with a letter).
+
+    Tried in order, the first that fits: the name upper-cased; without underscores; then
+    without the vowels after each word's first letter, the longest word first, one word at
+    a time; then truncated, keeping the trailing digits (usually the visit): ``vas30_m12``
+    -> ``VAS30M12``, ``responder_m6`` -> ``RSPNDRM6``, ``vas_auc_m12`` -> ``VSAUCM12``,
+    ``time_to_surgery_m24`` -> ``TMTSRG24``. Different names may share a code:
+    :func:`parameter_codes` makes a protocol's codes unique.
+
+    >>> short_code("vas30_m12"), short_code("responder_m6"), short_code("odi")
+    ('VAS30M12', 'RSPNDRM6', 'ODI')
+    >>> short_code("vas_auc_m12"), short_code("time_to_surgery_m24")
+    ('VSAUCM12', 'TMTSRG24')
+    """
+    upper = "".join(c if c.isalnum() and c.isascii() else "_" for c in name.upper())
+    if not upper or not upper[0].isalpha():
+        upper = "P" + upper
+    if len(upper) <= width:
+        return upper
+    parts = [p for p in upper.split("_") if p]
+    joined = "".join(parts)
+    if len(joined) <= width:
+        return joined
+    # drop the vowels after a word's first letter, the longest word first, until it fits
+    for k in sorted(range(len(parts)), key=lambda j: -len(parts[j])):
+        parts[k] = parts[k][0] + "".join(c for c in parts[k][1:] if c not in _VOWELS)
+        if len("".join(parts)) <= width:
+            return "".join(parts)
+    squeezed = "".join(parts)
+    digits = len(squeezed) - len(squeezed.rstrip("0123456789"))
+    digits = min(digits, width - 1)
+    return squeezed[: width - digits] + (squeezed[-digits:] if digits else "")
+
+
+def parameter_codes(
+    names: Sequence[str], reserved: Iterable[str] = (), width: int = _CODE_WIDTH
+) -> dict[str, str]:
+    """Unique ``PARAMCD`` of each of ``names`` (in order): its :func:`short_code`, or, where
+    that is taken (by an earlier name or by ``reserved``, e.g. the per-visit measures'
+    codes), the code with ``A``, ``B``, ... (then ``AA``, ``AB``, ...) put before its
+    trailing digits (usually the visit), replacing the characters before them where the code
+    would pass ``width``, until free. Deterministic: the same names in the same order give
+    the same codes.
+
+    >>> parameter_codes(["vas_resp_m6", "vas_rsp_m6", "vas"], reserved=["VAS"])
+    {'vas_resp_m6': 'VASRSPM6', 'vas_rsp_m6': 'VASRSPA6', 'vas': 'VASA'}
+    """
+    used = {str(r) for r in reserved}
+    out: dict[str, str] = {}
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    for name in names:
+        if name in out:
+            continue
+        code = short_code(name, width)
+        k = 0
+        candidate = code
+        while candidate in used:
+            suffix, n = "", k
+            while True:  # bijective base-26: A..Z, AA..ZZ, ...
+                suffix = letters[n % 26] + suffix
+                n = n // 26 - 1
+                if n < 0:
+                    break
+            # the suffix goes before the trailing digits (usually the visit), kept
+            digits = code[len(code.rstrip("0123456789")) :][: width - len(suffix) - 1]
+            head = code[: len(code) - len(digits)]
+            candidate = head[: width - len(suffix) - len(digits)] + suffix + digits
+            k += 1
+        used.add(candidate)
+        out[name] = candidate
+    return out
