@@ -368,7 +368,7 @@ def _pain_chunk(seed, index, days, taus, coef) -> np.ndarray:
     # scipy.signal.lfilter (bit-identical to filtering each block on its own)
     out = np.empty((n, m, n_c))
     for c, tau in enumerate(taus):
-        ends = _first_order_filter(ends_z[:, :, c], tau / PAIN_BLOCK_DAYS, stationary=True)
+        ends = _first_order_filter(ends_z[:, :, c], tau / PAIN_BLOCK_DAYS)
         rho, b, w = coef[c]
         start, stop = ends[rows, blocks], ends[rows, blocks + 1]
         y = np.empty((PAIN_BLOCK_DAYS + 1, len(pairs)))
@@ -383,13 +383,13 @@ def _pain_chunk(seed, index, days, taus, coef) -> np.ndarray:
     return out
 
 
-def _first_order_filter(z: np.ndarray, timescale: float, *, stationary: bool) -> np.ndarray:
+def _first_order_filter(z: np.ndarray, timescale: float) -> np.ndarray:
     """(n, L) :func:`ou_from_normals` of each row, written as its recurrence (vectorised
     over rows; the operations of ``lfilter([b], [1, -rho], z, zi=(1 - b) z_0)``)."""
     rho = float(np.exp(-1.0 / timescale))
     b = float(np.sqrt(1.0 - rho * rho))
     x = np.empty_like(z)
-    state = (1.0 - b) * z[:, 0] if stationary else np.zeros(len(z))
+    state = (1.0 - b) * z[:, 0]  # stationary start, as ou_from_normals
     for d in range(z.shape[1]):
         x[:, d] = b * z[:, d] + state
         state = rho * x[:, d]
