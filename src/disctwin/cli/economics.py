@@ -10,14 +10,17 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from disctwin.cli.app import app, console, user_errors
+from disctwin.cli.app import app, check_out, console, out_path, user_errors
+from disctwin.errors import check_range
 
 
 @app.command("economics")
 @user_errors
 def economics(
     strategies: Annotated[Path, typer.Argument(help="Strategies file (TOML).")],
-    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("disctwin-economics"),
+    out: Annotated[
+        Path, typer.Option(parser=out_path, help="Output directory (an earlier one is replaced).")
+    ] = Path("disctwin-economics"),
     psa_draws: Annotated[
         int | None, typer.Option(help="Override the file's number of PSA draws.")
     ] = None,
@@ -27,8 +30,10 @@ def economics(
     from disctwin.io.economics import read_strategies, run_economics
     from disctwin.report.economics import plot_ce_plane, plot_ceac
 
+    check_out(out, "directory")
     spec, base = read_strategies(strategies)
     if psa_draws is not None:
+        check_range("--psa-draws", psa_draws, 0, 100_000, integer=True)
         spec = spec.model_copy(update={"psa_draws": psa_draws})
     columns = (TextColumn("PSA"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, transient=True) as bar:

@@ -43,14 +43,13 @@ medical-need gate (:func:`check_protocol`). :func:`dump_protocol` writes TOML ba
 from __future__ import annotations
 
 import math
-import tomllib
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from disctwin.errors import ConfigError, Problem, suggest
+from disctwin.errors import ConfigError, Problem, read_toml_file, suggest
 from disctwin.model.records import records
 from disctwin.model.states import LEVELS
 from disctwin.trial.endpoints.base import AnyEndpoint, Endpoint, Name, check_endpoint
@@ -865,12 +864,7 @@ def protocol_from_dict(data: dict, base_dir: str | Path | None = None) -> Protoc
 def load_protocol(path: str | Path) -> Protocol:
     """Load and validate a protocol TOML (regimen paths are relative to its directory)."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(Problem("protocol", str(path), "an existing TOML file"))
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(Problem(str(path), "<file>", f"valid TOML ({err})")) from None
+    data = read_toml_file(path, "protocol")
     return protocol_from_dict(data, base_dir=path.parent.resolve())
 
 
