@@ -70,6 +70,9 @@ def _write_files(root: Path) -> None:
         ),
         "protocol_min_max.toml": protocol.replace("min = 40.0", "min = 90.0\nmax = 40.0", 1),
         "strategies_latin1.toml": b"name = 'caf\xe9'\n",
+        "regimen_modality_table.toml": '[regimen]\nname = "x"\n[[dose]]\nmodality = {a = 1}\n',
+        "protocol_kind_list.toml": protocol.replace('kind = "change"', "kind = []", 1),
+        "what_is_this.toml": "colour = 'blue'\n",
         "a_file": "someone's notes\n",
     }
     for name, content in files.items():
@@ -244,6 +247,20 @@ BAD = {
     "economics-psa-draws-negative": bad(
         "economics", ECONOMICS, "--psa-draws", "-1", "--out", "o", field="--psa-draws",
         value="-1", out="o",
+    ),
+    # --- found by the mutation property (tests/cli/test_mutated_inputs.py) -----------------
+    "validate-modality-a-table": bad(
+        "validate", "regimen_modality_table.toml", field="dose[0].modality", value="{'a': 1}"
+    ),
+    "validate-endpoint-kind-a-list": bad(
+        "validate", "protocol_kind_list.toml", field="endpoint[0]", value="[]"
+    ),
+    "validate-a-file-of-no-known-kind": bad(
+        "validate", "what_is_this.toml", field="what_is_this.toml", value="['colour']"
+    ),
+    "validate-every-problem-of-every-file": bad(
+        "validate", "overide.toml", "self.toml", "regimen_1e18.toml", "protocol_missing.toml",
+        field="4 problems", value="missing.toml",
     ),
     # --- partial outputs: runs refused before their directory is made ---------------------
     "simulate-region-unknown": bad(

@@ -210,10 +210,12 @@ def simulate(
     from disctwin.population import PopulationSpec
 
     check_out(out, "directory")
+    regimen_file = None
     if regimen is not None:
-        from disctwin.therapies import load_regimen
+        from disctwin.therapies import BUILTIN_REGIMENS, load_regimen
 
         loaded = load_regimen(regimen)
+        regimen_file = None if regimen in BUILTIN_REGIMENS else regimen
         days = parse_ages(follow_up, field="--follow-up")
     else:
         age_list = validate_ages(parse_ages(ages), field="--ages").tolist()
@@ -259,7 +261,7 @@ def simulate(
                 engine=engine,
                 region=region,
                 on_progress=lambda k: progress.advance(task, k),
-                inputs={"--regimen": regimen},
+                inputs={"--regimen": regimen_file},
             )
         else:
             run = run_simulation(

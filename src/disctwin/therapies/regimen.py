@@ -118,7 +118,7 @@ def parse_regimen(data: dict, where: str = "regimen") -> Regimen:
     for i, raw in enumerate(raw_doses):
         field = f"{where}.dose[{i}]"
         modality = raw.get("modality") if isinstance(raw, dict) else None
-        if modality not in THERAPIES:
+        if not isinstance(modality, str) or modality not in THERAPIES:
             problems.append(
                 Problem(
                     f"{field}.modality",
