@@ -26,6 +26,7 @@ class Stream(IntEnum):
     PSA = 6
     THERAPY = 7  # adverse events of doses
     ANTIBODIES = 8  # neutralising antibodies (pre-existing, raised by a dose)
+    READER = 9  # a reader's own tendency per disc, when serial scans are read together
     PAIN_COURSE = 20
     CALIBRATION = 21
     # trials (10-19)
@@ -47,7 +48,7 @@ def patient_generator(
     >>> a == b
     True
     """
-    key = (int(stream), int(patient_index))
+    key: tuple[int, ...] = (int(stream), int(patient_index))
     if block is not None:
         key += (int(block),)
     seq = np.random.SeedSequence(int(seed), spawn_key=key)

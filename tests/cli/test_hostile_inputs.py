@@ -137,6 +137,7 @@ BAD = {
             "boin-table": ("boin-table",),
             "boundaries": ("boundaries",),
             "export-sbml": ("export-sbml", "--patient-index", "1"),
+            "economics-docs": ("economics-docs",),
         }.items()
         for what, path in {
             "a-directory": "a_dir",
@@ -156,6 +157,7 @@ BAD = {
             "sensitivity": ("sensitivity",),
             "calibrate": ("calibrate", "natural-history", "--quick"),
             "economics": ("economics", ECONOMICS),
+            "twin": ("twin", "record.toml"),
         }.items()
         for what, path in {"a-file": "a_file", "below-a-file": "a_file/run"}.items()
     },

@@ -27,3 +27,35 @@ def test_tornado_rows_sorted_by_swing_with_exact_values():
     gain = table.iloc[0]
     assert (gain["outcome_low"], gain["outcome_high"]) == pytest.approx((0.0, 4000.0))
     assert table.attrs["base_outcome"] == pytest.approx(2000.0)
+
+
+DSA_FILE = {
+    "name": "t",
+    "country": "USA",
+    "threshold": 1e5,
+    "strategies": [{"name": "a"}, {"name": "b"}],
+}
+
+
+def test_dsa_table_of_the_strategies_file_is_read():
+    from disctwin.economics.strategies import parse_strategies
+
+    spec = parse_strategies({**DSA_FILE, "dsa": {"strategy": "b", "comparator": "a"}})
+    assert spec.dsa is not None and (spec.dsa.strategy, spec.dsa.comparator) == ("b", "a")
+
+
+@pytest.mark.parametrize(
+    ("dsa", "field"),
+    [
+        ({"strategy": "b", "comparator": "c"}, "dsa.comparator"),
+        ({"strategy": "bb", "comparator": "a"}, "dsa.strategy"),
+        ({"strategy": "b", "comparator": "b"}, "dsa.comparator"),
+    ],
+)
+def test_dsa_table_with_unknown_or_equal_strategies_is_one_error(dsa, field):
+    from disctwin.economics.strategies import parse_strategies
+    from disctwin.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        parse_strategies({**DSA_FILE, "dsa": dsa})
+    assert [p.field for p in err.value.problems] == [field]

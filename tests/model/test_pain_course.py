@@ -12,7 +12,13 @@ import pytest
 from scipy import stats
 
 from disctwin.errors import ConfigError
-from disctwin.model.observables import measure, ou_from_normals, ou_on_grid, pain_fluctuation
+from disctwin.model.observables import (
+    measure,
+    ou_from_normals,
+    ou_on_grid,
+    pain_fluctuation,
+    pain_fluctuations,
+)
 from disctwin.params import load_parameter_set
 
 TAU = 12.0
@@ -168,3 +174,44 @@ def test_bad_visit_ages_are_user_errors(times):
     disc, patient = _true(4, 3, 1.0)
     with pytest.raises(ConfigError):
         measure(disc, patient, ps, 1, np.arange(4), times_days=times)
+
+
+def _block_by_block(seed, patient_index, times_days, taus):
+    """The pain course filtered one patient and one block at a time with scipy's lfilter
+    (the construction pain_fluctuations vectorises; kept here as its reference)."""
+    from scipy.signal import lfilter
+
+    from disctwin.model.observables import PAIN_BLOCK_DAYS, _bridge_coefficients, ou_from_normals
+    from disctwin.streams import Stream, patient_generator
+
+    days = np.floor(np.asarray(times_days, dtype=float)).astype(np.int64)
+    out = np.empty((*days.shape, len(taus)))
+    coef = [_bridge_coefficients(tau) for tau in taus]
+    for row, i in enumerate(patient_index):
+        block, k = np.divmod(days[row], PAIN_BLOCK_DAYS)
+        ends = patient_generator(seed, Stream.PAIN_COURSE, int(i)).standard_normal(
+            (int(block.max()) + 2, len(taus))
+        )
+        for c, tau in enumerate(taus):
+            ends[:, c] = ou_from_normals(ends[:, c], tau / PAIN_BLOCK_DAYS)
+        for j in np.unique(block):
+            z = patient_generator(seed, Stream.PAIN_COURSE, int(i), block=int(j)).standard_normal(
+                (PAIN_BLOCK_DAYS, len(taus))
+            )
+            at = block == j
+            for c, (rho, b, w) in enumerate(coef):
+                y = np.empty(PAIN_BLOCK_DAYS + 1)
+                y[0] = ends[j, c]
+                y[1:], _ = lfilter([b], [1.0, -rho], z[:, c], zi=[rho * ends[j, c]])
+                out[row, at, c] = (y + w * (ends[j + 1, c] - y[-1]))[k[at]]
+    return out
+
+
+def test_the_vectorised_pain_course_is_the_block_by_block_filter_bit_for_bit():
+    rng = np.random.default_rng(77)
+    n = 300  # more than one chunk of patients
+    times = np.sort(rng.uniform(0, 60 * 365.25, (n, 9)), axis=1)
+    index = rng.integers(0, 10**7, n)
+    taus = [9.8, 130.8]
+    got = pain_fluctuations(4, index, times, taus)
+    np.testing.assert_array_equal(got, _block_by_block(4, index, times, taus))

@@ -283,3 +283,49 @@ def test_cli_boundaries_and_escalation(tmp_path):
     assert typo.exit_code == 2 and "obrien_fleming" in typo.output
     oc = runner.invoke(app, ["escalation", "--design", "3+3", "--exact"])
     assert oc.exit_code == 0 and "P(selected as MTD)" in oc.output
+
+
+def test_simulated_operating_characteristics_carry_monte_carlo_errors():
+    """Issue 27: escalation OC tables printed no Monte Carlo error. Each selection probability
+    now has its MC SE and Clopper-Pearson interval (statsmodels ``proportion_confint``,
+    method "beta"), each mean its SE (sd / sqrt(R)); a dose never selected still has an
+    interval above zero; exact enumeration has none."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    n_trials = 300
+    oc = simulate_escalation(Boin(target=0.3), [0.01, 0.05, 0.3, 0.7], n_trials, seed=4)
+    frame = oc.to_frame()
+    counts = np.append(
+        np.bincount(oc.selected[oc.selected >= 0], minlength=4), np.sum(oc.selected < 0)
+    )
+    low, high = proportion_confint(counts, n_trials, alpha=0.05, method="beta")
+    np.testing.assert_allclose(frame.selection_ci_low, low, atol=1e-12)
+    np.testing.assert_allclose(frame.selection_ci_high, high, atol=1e-12)
+    p = counts / n_trials
+    np.testing.assert_allclose(frame.selection_mcse, np.sqrt(p * (1 - p) / n_trials))
+    assert (frame.selection_ci_high > 0).all()  # never selected: interval above zero
+    assert 0 in counts  # the check above is about a dose never selected
+    np.testing.assert_allclose(
+        frame.mean_patients_mcse.iloc[:4],
+        [np.std(oc_n, ddof=1) / np.sqrt(n_trials) for oc_n in _per_trial_patients(oc, n_trials)],
+    )
+    assert oc.mean_total_patients_mcse == pytest.approx(
+        np.std(oc.total_patients, ddof=1) / np.sqrt(n_trials)
+    )
+    exact = exact_operating_characteristics(ThreePlusThree(), [0.1, 0.5]).to_frame()
+    assert exact[["selection_ci_low", "selection_mcse", "mean_patients_mcse"]].isna().all().all()
+    printed = runner.invoke(app, ["escalation", "--trials", "200", "--doses", "0.01,0.3,0.8"])
+    assert printed.exit_code == 0, printed.output
+    assert "(95% CI" in printed.output and "±" in printed.output
+
+
+def _per_trial_patients(oc, n_trials):
+    """Patients per dose in each trial of ``oc`` (rerun from the seeds, which the module
+    documents: trial r draws from SeedSequence(seed, spawn_key=(r,)))."""
+    from disctwin.stats.escalation import _simulate_trials
+
+    n, _, selected = _simulate_trials(
+        Boin(target=0.3), np.array(oc.true_dlt_probabilities), 4, range(n_trials)
+    )
+    np.testing.assert_array_equal(selected, oc.selected)
+    return n.T

@@ -9,7 +9,7 @@ import pytest
 import statsmodels.formula.api as smf
 
 from disctwin.errors import ConfigError
-from disctwin.io.cdisc import adam_datasets
+from disctwin.io.cdisc import adam_datasets, covariate_variables, parameters
 from disctwin.trial import load_protocol, protocol_from_dict, simulate_trial
 from disctwin.trial.endpoints import FollowUp, endpoint_truth, endpoint_values
 
@@ -125,13 +125,17 @@ def test_nav17_example_reports_the_area_and_its_adam_refit_gives_the_estimate():
     assert row["kind"] == "auc" and row["method"] == "ancova"
     assert np.isfinite(row["estimate"]) and np.isfinite(row["truth"])
     adqs = adam_datasets(trial)["adqs"]
-    rows = adqs[(adqs["PARAMCD"] == "VAS_AUC_") & (adqs["ANL01FL"] == "Y")]
+    code = parameters(protocol)["vas_auc_m12"]
+    assert code == "VSAUCM12"  # at most 8 characters (was the truncated "VAS_AUC_")
+    rows = adqs[(adqs["PARAMCD"] == code) & (adqs["ANL01FL"] == "Y")]
     assert len(rows) == row["n"]
-    data = rows.assign(treated=rows["ARM"].str.startswith("nav17").astype(float))
-    fit = smf.ols("AVAL ~ treated + BASE + OPIOID_USE", data.merge(_adsl(trial))).fit()
+    covariate = covariate_variables(protocol)["opioid_use"]
+    data = rows.merge(_adsl(trial, covariate))
+    data["treated"] = (data["ARMCD"] == "NAV17").astype(float)
+    fit = smf.ols(f"AVAL ~ treated + BASE + {covariate}", data).fit()
     assert fit.params["treated"] == pytest.approx(row["estimate"], rel=1e-9)
 
 
-def _adsl(trial):
+def _adsl(trial, covariate):
     adsl = adam_datasets(trial)["adsl"]
-    return adsl[["USUBJID", "OPIOID_USE"]]
+    return adsl[["USUBJID", "ARMCD", covariate]]

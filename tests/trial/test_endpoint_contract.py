@@ -26,6 +26,7 @@ from disctwin.trial.endpoints import (
     endpoint_kind,
     endpoint_truth,
     endpoint_values,
+    short_code,
 )
 
 #: one endpoint table per registered kind (responder ``vas30`` is the composite's component)
@@ -222,7 +223,8 @@ def test_adam_rows_are_one_record_per_subject_of_a_known_dataset(protocol, endpo
     for frame in frames.values():
         assert {"USUBJID", "ARM", "PARAMCD", "PARAM", "AVAL"} <= set(frame.columns)
         assert frame["USUBJID"].is_unique and set(frame["USUBJID"]) <= set(subjects["USUBJID"])
-        assert (frame["PARAMCD"] == endpoint.name.upper()[:8]).all()
+        assert (frame["PARAMCD"] == short_code(endpoint.name)).all()
+        assert frame["PARAMCD"].str.len().le(8).all()
 
 
 def test_a_method_the_kind_does_not_allow_is_named_with_the_allowed_ones():

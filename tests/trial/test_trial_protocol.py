@@ -162,13 +162,15 @@ def test_medical_need_gate_names_the_therapeutic_arm():
         protocol_from_dict(d)
     problems = info.value.problems
     assert [p.field for p in problems] == ["arm[1] (active)"]  # the saline arm is a control
-    assert "non_therapeutic" in problems[0].allowed
-    # an explicit, reasoned non-therapeutic arm passes; without a reason it does not
+    assert "non_therapeutic arms may only be controls" in problems[0].allowed
+    # a therapeutic arm cannot opt out of the indication (issue 26: the seeds' ethics allow
+    # these therapies for medical necessity only), with or without a reason
     d["arm"][1]["non_therapeutic"] = True
     with pytest.raises(ConfigError, match="non_therapeutic_reason"):
         protocol_from_dict(d)
     d["arm"][1]["non_therapeutic_reason"] = "healthy-volunteer safety cohort, no benefit"
-    assert protocol_from_dict(d).arm[1].non_therapeutic
+    with pytest.raises(ConfigError, match="only a control arm"):
+        protocol_from_dict(d)
     # too weak a pain threshold does not count as the indication
     weak = base()
     weak["eligibility"][0]["min"] = 20

@@ -14,7 +14,13 @@ from typer.testing import CliRunner
 
 from disctwin.cli import app
 from disctwin.errors import ConfigError
-from disctwin.io.cdisc import adam_datasets, sdtm_domains, write_run
+from disctwin.io.cdisc import (
+    adam_datasets,
+    covariate_variables,
+    parameters,
+    sdtm_domains,
+    write_run,
+)
 from disctwin.testing import canonical_protocol_dict
 from disctwin.trial import dump_protocol, protocol_from_dict, screen, simulate_trial
 
@@ -112,7 +118,7 @@ def test_cdisc_columns_and_subject_counts(trial):
     tables = {**sdtm, **adam}
     for name, cols in required.items():
         assert cols <= set(tables[name].columns), name
-        assert (tables[name]["REPLICATE"] == 3).all()
+        assert (tables[name]["REPL"] == 3).all()
     n = trial.n_enrolled
     assert sdtm["dm"]["USUBJID"].is_unique and len(sdtm["dm"]) == n == len(adam["adsl"])
     for name in ("ex", "qs", "ds", "adqs"):
@@ -155,23 +161,25 @@ def test_ancova_and_logistic_estimates_equal_statsmodels_on_the_exported_adam(tm
     adsl = pq.read_table(adam / "adsl.parquet").to_pandas()
     adqs = pq.read_table(adam / "adqs.parquet").to_pandas()
     results = pq.read_table(tmp_path / "replicates.parquet").to_pandas()
-    treatment = next(a for a in adsl.ARM.unique() if a.startswith("sham_b"))
-    adqs = adqs[adqs.ANL01FL == "Y"].merge(adsl[["USUBJID", "AGE_YEARS"]], on="USUBJID")
-    adqs["TRT"] = (treatment == adqs.ARM).astype(float)
+    age = covariate_variables(p)["age_years"]
+    assert age == "AGEYEARS"  # a SAS name of at most 8 characters
+    adqs = adqs[adqs.ANL01FL == "Y"].merge(adsl[["USUBJID", "ARMCD", age]], on="USUBJID")
+    adqs["TRT"] = (adqs.ARMCD == "SHAM_B").astype(float)
 
     def reported(endpoint):
         return results[results.endpoint == endpoint].iloc[0]
 
     vas = adqs[(adqs.PARAMCD == "VAS") & (adqs.AVISIT == "M6")]
     assert (vas.RESCFL == "Y").any() or (vas.FINTFL == "Y").any()  # intercurrent events kept
-    fit = smf.ols("CHG ~ TRT + BASE + AGE_YEARS", vas).fit()
+    fit = smf.ols(f"CHG ~ TRT + BASE + {age}", vas).fit()
     row = reported("vas_chg")
     assert row.n == len(vas)
     assert np.isclose(row.estimate, fit.params["TRT"], rtol=1e-9, atol=1e-9)
     assert np.isclose(row.se, fit.bse["TRT"], rtol=1e-9)
     assert np.isclose(row.p_value, fit.pvalues["TRT"], rtol=1e-6)
 
-    resp = adqs[adqs.PARAMCD == "VAS_LT50"]
+    code = parameters(p)["vas_lt50"]
+    resp = adqs[adqs.PARAMCD.eq(code)]
     assert 0.1 < resp.AVAL.mean() < 0.9
     fit = smf.logit("AVAL ~ TRT + BASE", resp).fit(disp=0)
     row = reported("vas_lt50")
@@ -190,7 +198,7 @@ def test_run_directory_duckdb_and_resume(tmp_path, protocol):
         assert len(files) == 2
         n_parquet = sum(pq.read_metadata(f).num_rows for f in files)
         assert con.execute(f"select count(*) from {name}").fetchone()[0] == n_parquet
-    per_rep = con.execute("select REPLICATE, count(*) from dm group by 1 order by 1").fetchall()
+    per_rep = con.execute("select REPL, count(*) from dm group by 1 order by 1").fetchall()
     assert per_rep == [(0, 24), (1, 24)]
     con.close()
     before = pq.read_table(out / "replicates.parquet")

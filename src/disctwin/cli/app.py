@@ -13,7 +13,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import typer
@@ -75,6 +75,10 @@ class DiscTwinGroup(TyperGroup):
             print_error(ConfigError(_parse_problem(err, ctx.meta.get("disctwin.args", []))))
             raise typer.Exit(2) from None
 
+
+if TYPE_CHECKING:
+    from disctwin.io.simulation import SimulationRun
+    from disctwin.io.treatment import TreatmentRun
 
 app = typer.Typer(
     name="disctwin",
@@ -247,6 +251,7 @@ def simulate(
         console=err_console,
         disable=quiet or not err_console.is_terminal,
     )
+    run: TreatmentRun | SimulationRun
     with progress:
         task = progress.add_task("simulate", total=n_patients)
         if regimen is not None:
@@ -461,10 +466,10 @@ def describe(
     check_out(out, "file", force=force)
     ps = load_parameter_set(parameters)
     text = describe_markdown(ps) if format == "md" else describe_html(ps)
-    _write_or_print(text, out)
+    write_or_print(text, out)
 
 
-def _write_or_print(text: str, out: Path | None) -> None:
+def write_or_print(text: str, out: Path | None) -> None:
     """Write ``text`` to the (checked) file ``out`` atomically, or print it."""
     from disctwin.io.rundir import atomic_path
 
@@ -489,7 +494,7 @@ def catalogue(
     from disctwin.report.catalogue import catalogue_markdown
 
     check_out(out, "file", force=force)
-    _write_or_print(catalogue_markdown(), out)
+    write_or_print(catalogue_markdown(), out)
 
 
 @app.command("export-sbml")

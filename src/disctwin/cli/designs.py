@@ -7,7 +7,7 @@ Tables for clinicians and statisticians computed by :mod:`disctwin.stats.escalat
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from disctwin.cli.app import Force, app, check_out, check_seed, console, out_path, user_errors
+from disctwin.cli.formatting import estimate_text, rate_text
 from disctwin.errors import ConfigError, Problem, check_range, suggest
 
 #: The most cohorts ``escalation --exact`` enumerates: the tree of outcomes grows about
@@ -34,7 +35,10 @@ def _numbers(text: str, option: str, allowed: str) -> list[float]:
     return values
 
 
-def _none_or(value: str | None, option: str, choices: tuple[str, ...]) -> str | None:
+_Choice = TypeVar("_Choice", bound=str)
+
+
+def _none_or(value: str | None, option: str, choices: tuple[_Choice, ...]) -> _Choice | None:
     if value is None or value.lower() == "none":
         return None
     if value not in choices:
@@ -85,6 +89,7 @@ def boin_table(
         "eliminate if DLTs >=",
     ):
         view.add_column(header, justify="right")
+    row: Any  # pandas-stubs types a row's fields as any scalar
     for row in table.itertuples(index=False):
         eliminate = "-" if pd.isna(row.eliminate_if_at_least) else str(row.eliminate_if_at_least)
         view.add_row(
@@ -145,7 +150,7 @@ def boundaries_command(
         spending=spending,
         futility=_none_or(futility, "--futility", SPENDING),
         beta=beta,
-        sides=sides,
+        sides=cast(Literal[1, 2], sides),  # boundaries() rejects any other number
     )
     null = crossing_probabilities(bounds, 0.0)
     alternative = crossing_probabilities(bounds, bounds.drift)
@@ -245,6 +250,7 @@ def escalation_command(
                 "1.8-fold per cohort); leave out --exact to simulate more",
             )
         )
+    probabilities: np.ndarray | list[float]
     if regimen is not None:
         from disctwin.therapies import load_regimen
         from disctwin.trial.phase1 import check_dose_levels, dlt_probabilities
@@ -254,7 +260,7 @@ def escalation_command(
         levels = _numbers(dose_levels, "--dose-levels", "comma-separated increasing doses")
         loaded = load_regimen(regimen)
         check_dose_levels(loaded, levels, field="--dose-levels")
-        probabilities, mc_se = dlt_probabilities(
+        probabilities, _ = dlt_probabilities(
             loaded,
             levels,
             n_patients=virtual_patients,
@@ -262,13 +268,18 @@ def escalation_command(
             window_days=dlt_window,
             min_grade=dlt_grade,
         )
+        from disctwin.stats.montecarlo import proportion_interval
+
+        low, high = proportion_interval(np.rint(probabilities * virtual_patients), virtual_patients)
         console.print(
-            "DLT probability (grade >= {g} within {w:g} days) by dose: {c}".format(
+            "DLT probability (grade >= {g} within {w:g} days; {n} virtual patients, exact 95% "
+            "interval) by dose: {c}".format(
                 g=dlt_grade,
                 w=dlt_window,
+                n=virtual_patients,
                 c=", ".join(
-                    f"{lv:g}: {p:.3f} ± {e:.3f}"
-                    for lv, p, e in zip(levels, probabilities, mc_se, strict=True)
+                    f"{lv:g}: {rate_text(p, lo, hi, 3)}"
+                    for lv, p, lo, hi in zip(levels, probabilities, low, high, strict=True)
                 ),
             )
         )
@@ -286,19 +297,28 @@ def escalation_command(
         oc = exact_operating_characteristics(chosen, probabilities)
     else:
         oc = simulate_escalation(chosen, probabilities, trials, seed)
-    how = "exact" if exact else f"{trials} simulated trials, seed {seed}"
+    how = (
+        "exact: no Monte Carlo error"
+        if exact
+        else f"{trials} simulated trials, seed {seed}; selection with its Clopper-Pearson "
+        "exact 95% interval, means ± Monte Carlo SE"
+    )
+    total = estimate_text(oc.mean_total_patients, oc.mean_total_patients_mcse, 1)
     view = Table(
         title=f"{chosen.name}: operating characteristics ({how})",
-        caption=f"Mean patients {oc.mean_total_patients:.1f}, mean DLTs {oc.mean_total_dlts:.2f}.",
+        caption=f"Mean patients {total}, mean DLTs {oc.mean_total_dlts:.2f}.",
     )
     for header in ("dose", "true DLT rate", "P(selected as MTD)", "mean patients", "mean DLTs"):
         view.add_column(header, justify="right")
+    row: Any  # pandas-stubs types a row's fields as any scalar
     for row in oc.to_frame().itertuples(index=False):
         view.add_row(
             row.dose,
             "" if np.isnan(row.true_dlt_probability) else f"{row.true_dlt_probability:.2f}",
-            f"{row.selection_probability:.3f}",
-            "" if np.isnan(row.mean_patients) else f"{row.mean_patients:.2f}",
-            "" if np.isnan(row.mean_dlts) else f"{row.mean_dlts:.2f}",
+            rate_text(row.selection_probability, row.selection_ci_low, row.selection_ci_high, 3),
+            ""
+            if np.isnan(row.mean_patients)
+            else estimate_text(row.mean_patients, row.mean_patients_mcse, 2),
+            "" if np.isnan(row.mean_dlts) else estimate_text(row.mean_dlts, row.mean_dlts_mcse, 2),
         )
     console.print(view)

@@ -18,23 +18,28 @@ from disctwin.cli.app import (
     out_path,
     user_errors,
 )
+from disctwin.cli.formatting import estimate_text as _fmt
+from disctwin.cli.formatting import rate_text
 from disctwin.errors import ConfigError, Problem
 from disctwin.parallel import MAX_WORKERS
 from disctwin.report.trial import plot_power_curve
 
-
-def _fmt(x: float, se: float | None = None, digits: int = 3) -> str:
-    if x != x:  # NaN
-        return "-"
-    text = f"{x:.{digits}f}"
-    return text + (f" ± {se:.{digits}f}" if se is not None and se == se else "")
+#: ``--replicates`` of a run when none is given (a sample-size search has its own default,
+#: :data:`disctwin.trial.SEARCH_REPLICATES`).
+RUN_REPLICATES = 1
 
 
 @app.command("trial")
 @user_errors
 def trial_command(
     protocol: Annotated[Path, typer.Argument(help="Protocol TOML file.")],
-    replicates: Annotated[int, typer.Option(help="Independent trials to simulate.")] = 1,
+    replicates: Annotated[
+        int | None,
+        typer.Option(
+            help="Independent trials to simulate (default 1; with --find-n, trials per N: "
+            "default 200, at least 50)."
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option(help="Run seed (replicate r uses a seed spawned from it).")
     ] = 2026,
@@ -47,6 +52,13 @@ def trial_command(
     ] = False,
     power: Annotated[float, typer.Option(help="Target power for --find-n.")] = 0.9,
     n_max: Annotated[int, typer.Option(help="Largest total N --find-n tries.")] = 1000,
+    n_grid: Annotated[
+        str | None,
+        typer.Option(
+            help="With --find-n: evaluate exactly these total sample sizes (comma-separated) "
+            "instead of bisecting."
+        ),
+    ] = None,
     validate: Annotated[
         bool, typer.Option("--validate", help="Only check the protocol; report every problem.")
     ] = False,
@@ -75,9 +87,25 @@ def trial_command(
     if validate:
         console.print(f"{protocol}: valid ({len(p.arm)} arms, {len(p.endpoint)} endpoints)")
         return
+    from disctwin.trial import MIN_SEARCH_REPLICATES, SEARCH_REPLICATES
+
     problems = []
-    if not 1 <= replicates <= 1_000_000:
+    if replicates is None:
+        replicates = SEARCH_REPLICATES if find_n else RUN_REPLICATES
+    if find_n and not MIN_SEARCH_REPLICATES <= replicates <= 1_000_000:
+        problems.append(
+            Problem(
+                "--replicates",
+                replicates,
+                f"{MIN_SEARCH_REPLICATES} to 1,000,000 trials per N for --find-n (default "
+                f"{SEARCH_REPLICATES}; fewer give power 0 or 1 by chance)",
+            )
+        )
+    elif not 1 <= replicates <= 1_000_000:
         problems.append(Problem("--replicates", replicates, "1 to 1,000,000"))
+    grid = _grid(n_grid) if n_grid is not None else None
+    if n_grid is not None and not find_n:
+        problems.append(Problem("--n-grid", n_grid, "only with --find-n"))
     if not 0 <= seed <= MAX_SEED:
         problems.append(Problem("--seed", seed, f"a whole number from 0 to {MAX_SEED}"))
     if find_n and not 2 <= n_max <= 100_000:
@@ -91,10 +119,12 @@ def trial_command(
     if problems:
         raise ConfigError(problems)
     if find_n:
-        _find_n(p, replicates, seed, power, n_max, out, workers)
+        _find_n(p, replicates, seed, power, n_max, out, workers, grid)
         return
 
     from disctwin.io.cdisc import write_run
+
+    assert out is not None  # checked above: --out is needed without --find-n
 
     progress = Progress(
         TextColumn("[bold]trials"),
@@ -115,6 +145,20 @@ def trial_command(
             workers=workers,
         )
     _print_run(p, out, manifest)
+
+
+def _grid(text: str) -> list[int]:
+    """The total sample sizes of ``--n-grid`` (whole numbers; multiples of the allocation
+    are checked by the search)."""
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(
+            Problem("--n-grid", text, "comma-separated whole numbers, e.g. 40,60,80")
+        ) from None
+    if not values:
+        raise ConfigError(Problem("--n-grid", text, "comma-separated whole numbers"))
+    return values
 
 
 def _with_size(p, n_patients: int):
@@ -154,8 +198,9 @@ def _print_run(p, out: Path, manifest: dict) -> None:
     reps = int(oc["replicates"].iloc[0])
     table = Table(
         title=f"{p.study.id}: operating characteristics over {reps} trials "
-        "(± Monte Carlo SE; truth: the same patients' noise-matched twins; analytic: the "
-        "two-sample t-test power at the true effect and the trials' SE)"
+        "(rates with their Clopper-Pearson exact 95% interval, means ± Monte Carlo SE; "
+        "truth: the same patients' noise-matched twins; analytic: the two-sample t-test "
+        "power at the true effect and the trials' SE)"
     )
     for h in (
         "endpoint",
@@ -174,22 +219,22 @@ def _print_run(p, out: Path, manifest: dict) -> None:
         table.add_row(
             str(r["endpoint"]) + (" (primary)" if r["primary"] else ""),
             str(r["comparison"]),
-            _fmt(r["rejection_rate"], r["rejection_rate_mcse"], 2),
+            _rate(r, "rejection_rate"),
             _fmt(r.get("analytic_power", float("nan")), None, 2),
-            _fmt(r["success_rate"], r["success_rate_mcse"], 2),
+            _rate(r, "success_rate"),
             _fmt(r["mean_estimate"]),
             _fmt(r["mean_truth"]),
             _fmt(r["bias"], r["bias_mcse"]),
-            _fmt(r["coverage"], r["coverage_mcse"], 2),
+            _rate(r, "coverage"),
             _fmt(r["mean_n_enrolled"], None, 1),
         )
     console.print(table)
-    stops = [c for c in oc.columns if c.startswith("stop_")]
+    stops = [c for c in oc.columns if c.startswith("stop_") and not c.endswith(("_low", "_high"))]
     if stops:
         prim = oc[oc["primary"]].iloc[0]
         console.print(
             "stopping probabilities: "
-            + ", ".join(f"{c.removeprefix('stop_')} {prim[c]:.2f}" for c in stops)
+            + ", ".join(f"{c.removeprefix('stop_')} {_rate(prim, c)}" for c in stops)
             + f"; expected sample size {prim['mean_n_enrolled']:.1f}"
         )
     console.print(
@@ -199,11 +244,29 @@ def _print_run(p, out: Path, manifest: dict) -> None:
     console.print(f"output: {out} (trial.duckdb, replicates.parquet, per-replicate SDTM/ADaM)")
 
 
-def _find_n(
-    p, replicates: int, seed: int, power: float, n_max: int, out: Path | None, workers: int
-) -> None:
-    from disctwin.trial import find_sample_size
+def _rate(row, name: str, digits: int = 2) -> str:
+    """A rate column of an operating-characteristics row with its interval columns."""
+    return rate_text(row[name], row.get(f"{name}_ci_low"), row.get(f"{name}_ci_high"), digits)
 
+
+def _find_n(
+    p,
+    replicates: int,
+    seed: int,
+    power: float,
+    n_max: int,
+    out: Path | None,
+    workers: int,
+    grid: list[int] | None = None,
+) -> None:
+    from disctwin.trial.replicates import check_search, find_sample_size
+
+    check_search(p, power, replicates, grid)  # before the directory is touched
+    store = None
+    if out is not None:
+        from disctwin.io.sample_size import SearchDirectory
+
+        store = SearchDirectory.open(out, p, seed, replicates)
     with console.status("searching the sample size") as status:
         result = find_sample_size(
             p,
@@ -211,12 +274,17 @@ def _find_n(
             seed,
             replicates=replicates,
             n_max=n_max,
+            grid=grid,
             workers=workers,
-            on_evaluation=lambda n, pw, se: status.update(f"N = {n}: power {pw:.2f} ± {se:.2f}"),
+            store=store,
+            on_evaluation=lambda n, pw: status.update(
+                f"N = {n}: power {rate_text(pw.estimate, pw.low, pw.high)}"
+            ),
         )
     table = Table(
-        title=f"Power of the primary endpoint by total N ({result.replicates} trials each, "
-        "± Monte Carlo SE)"
+        title=f"Power of the primary endpoint by total N ({result.replicates} trials each; "
+        "Clopper-Pearson exact 95% interval; analytic: two-sample t-test power at the "
+        "simulated effect and SE)"
     )
     for h in ("total N", "per arm", "power", "analytic"):
         table.add_column(h, justify="right" if h != "per arm" else "left")
@@ -224,20 +292,36 @@ def _find_n(
         table.add_row(
             str(r["n_total"]),
             r["n_per_arm"],
-            _fmt(r["power"], r["power_mcse"], 3),
+            rate_text(r["power"], r["power_ci_low"], r["power_ci_high"], 3),
             _fmt(r["analytic_power"], None, 3),
         )
     console.print(table)
     if result.n_total is None:
-        console.print(f"no N up to {n_max} reached power {power:g}")
+        console.print(f"no N evaluated (up to {n_max}) reached power {power:g}")
     else:
+        close = [n for n in result.undistinguished if n != result.n_total]
         console.print(
             f"smallest N with estimated power >= {power:g}: {result.n_total} "
-            "(neighbouring N within 2 MC SE of the target are not distinguishable; "
-            "raise --replicates to sharpen)"
+            f"(power {_power_at(result, result.n_total)})"
         )
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        result.table.to_csv(out / "find_n.csv", index=False)
+        if close or result.n_total in result.undistinguished:
+            console.print(
+                f"not distinguishable from the target with {result.replicates} trials per N "
+                f"(interval holds {power:g}): N = "
+                + ", ".join(str(n) for n in result.undistinguished)
+                + "; raise --replicates to sharpen"
+            )
+    if store is not None and out is not None:
+        store.complete(result)
         plot_power_curve(result, out / "power_curve.png", p.study.id)
+        if store.reused:
+            console.print(f"resumed: {len(store.reused)} N read back from {out / 'n'}")
         console.print(f"wrote {out / 'find_n.csv'} and {out / 'power_curve.png'}")
+
+
+def _power_at(result, n_total: int) -> str:
+    r = result.table.set_index("n_total").loc[n_total]
+    text = rate_text(r["power"], r["power_ci_low"], r["power_ci_high"], 3)
+    if r["analytic_power"] == r["analytic_power"]:
+        text += f", analytic {r['analytic_power']:.3f}"
+    return text

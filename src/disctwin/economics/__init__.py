@@ -9,6 +9,22 @@ of information. Reads results (cohort models, per-patient outcomes); never runs 
 20.711
 """
 
+from disctwin.economics.access import (
+    COST_SCALINGS,
+    DISCOURAGED_BASES,
+    INCOME_GROUPS,
+    SCENARIOS,
+    THRESHOLD_BASES,
+    AccessParameters,
+    AccessSettings,
+    TherapyProfile,
+    ThresholdAnchor,
+    access_summary,
+    access_table,
+    health_spending_per_capita,
+    threshold_table,
+)
+from disctwin.economics.budget import MAX_BUDGET_YEARS, annual_costs, budget_impact
 from disctwin.economics.cea import (
     ValueBasedPrice,
     calculate_icers,
@@ -25,14 +41,19 @@ from disctwin.economics.cohort import (
     simulate_individuals,
 )
 from disctwin.economics.datasets import (
+    AccessExample,
     AdverseEventUtility,
     GuidelineDiscounting,
     SickSickerInputs,
     cost_countries,
+    country_sources,
     currencies,
     guideline_discounting,
+    load_access_example,
+    load_access_parameters,
     load_adverse_event_utilities,
     load_cost_items,
+    load_countries,
     load_life_table,
     load_overdose_mortality,
     load_sick_sicker,
@@ -77,13 +98,28 @@ from disctwin.economics.psa import (
     sample_parameters,
 )
 from disctwin.economics.reference_models import sick_sicker_model
-from disctwin.economics.schema import CostItem, DistributionSpec, EconomicParameter, parse
+from disctwin.economics.schema import (
+    CostItem,
+    DistributionSpec,
+    EconomicParameter,
+    RangedParameter,
+    parse,
+)
 from disctwin.economics.utilities import UtilityMapping, map_utility
 
 __all__ = [
+    "COST_SCALINGS",
     "DISCOUNT_METHODS",
+    "DISCOURAGED_BASES",
     "EXTRAPOLATIONS",
+    "INCOME_GROUPS",
+    "MAX_BUDGET_YEARS",
+    "SCENARIOS",
+    "THRESHOLD_BASES",
     "WITHIN_CYCLE_METHODS",
+    "AccessExample",
+    "AccessParameters",
+    "AccessSettings",
     "AdverseEventUtility",
     "Beta",
     "CohortModel",
@@ -108,14 +144,22 @@ __all__ = [
     "OverdoseMortality",
     "PSAResult",
     "PatientOutcomes",
+    "RangedParameter",
     "SickSickerInputs",
+    "TherapyProfile",
+    "ThresholdAnchor",
     "Uniform",
     "UtilityMapping",
     "ValueBasedPrice",
+    "access_summary",
+    "access_table",
+    "annual_costs",
+    "budget_impact",
     "calculate_icers",
     "ceac",
     "ceaf",
     "cost_countries",
+    "country_sources",
     "currencies",
     "discount_factors",
     "discounted_flow",
@@ -124,10 +168,14 @@ __all__ = [
     "evppi",
     "follow_up_from_trajectories",
     "guideline_discounting",
+    "health_spending_per_capita",
     "incremental_nmb",
     "lifetime_outcomes",
+    "load_access_example",
+    "load_access_parameters",
     "load_adverse_event_utilities",
     "load_cost_items",
+    "load_countries",
     "load_life_table",
     "load_overdose_mortality",
     "load_sick_sicker",
@@ -143,6 +191,7 @@ __all__ = [
     "sick_sicker_model",
     "simulate_individuals",
     "strategy_totals",
+    "threshold_table",
     "value_based_price",
     "with_price",
     "within_cycle_weights",

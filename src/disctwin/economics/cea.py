@@ -206,5 +206,5 @@ def with_price(
     price = check_price("price", price)
     units = check_positive("units", units, "discounted units per patient, > 0")
     priced = summary.copy()
-    priced.loc[strategy, "cost"] = priced.loc[strategy, "cost"] + price * units
+    priced.loc[strategy, "cost"] = priced["cost"].loc[strategy] + price * units
     return priced

@@ -13,22 +13,35 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+import pandas as pd
+
 from disctwin.economics._checks import check_name
-from disctwin.economics.discounting import Discounting
+from disctwin.economics.access import (
+    INCOME_GROUPS,
+    AccessParameters,
+    TherapyProfile,
+    ThresholdAnchor,
+)
+from disctwin.economics.discounting import Discounting, WithinCycleMethod
 from disctwin.economics.mortality import GompertzLifeTable, OverdoseMortality
 from disctwin.economics.psa import Distribution
-from disctwin.economics.schema import CostItem, EconomicParameter, parse
+from disctwin.economics.schema import CostItem, EconomicParameter, RangedParameter, parse
 from disctwin.economics.utilities import UtilityMapping
 
 __all__ = [
+    "AccessExample",
     "AdverseEventUtility",
     "GuidelineDiscounting",
     "SickSickerInputs",
     "cost_countries",
+    "country_sources",
     "currencies",
     "guideline_discounting",
+    "load_access_example",
+    "load_access_parameters",
     "load_adverse_event_utilities",
     "load_cost_items",
+    "load_countries",
     "load_life_table",
     "load_overdose_mortality",
     "load_sick_sicker",
@@ -67,7 +80,9 @@ def _guidelines() -> dict[str, dict[str, str]]:
     return {row["country"]: row for row in _csv("hta_discount_rates.csv")}
 
 
-def guideline_discounting(country: str, within_cycle: str = "half_cycle") -> GuidelineDiscounting:
+def guideline_discounting(
+    country: str, within_cycle: WithinCycleMethod = "half_cycle"
+) -> GuidelineDiscounting:
     """Reference-case discount rates of ``country`` (ISO 3166-1 alpha-3, e.g. ``"GBR"``).
 
     Raises:
@@ -241,3 +256,125 @@ def load_adverse_event_utilities() -> dict[str, AdverseEventUtility]:
             source=row["source"],
         )
     return events
+
+
+#: Numeric columns of ``countries.csv``.
+_COUNTRY_NUMBERS = (
+    "gdp_per_capita_usd",
+    "gdp_per_capita_ppp",
+    "population",
+    "che_per_capita_ppp",
+    "price_level_ratio",
+)
+
+
+@cache
+def _countries() -> pd.DataFrame:
+    rows = _csv("countries.csv")
+    table = pd.DataFrame(rows).set_index("iso3")
+    for column in _COUNTRY_NUMBERS:
+        table[column] = table[column].astype(float)
+    table["year"] = table["year"].astype(int)
+    table["verified"] = table["verified"].map({"true": True, "false": False})
+    return table
+
+
+def load_countries(codes: tuple[str, ...] | list[str] | None = None) -> pd.DataFrame:
+    """Economy, health spending and income group of the shipped countries (``countries.csv``).
+
+    Args:
+        codes: ISO 3166-1 alpha-3 codes (None: all, in the file's order: income group, then
+            code).
+
+    Returns:
+        index ``iso3``; columns ``name, income_group`` (``low``, ``lower_middle``,
+        ``upper_middle``, ``high``), ``region, year, gdp_per_capita_usd`` (current US$),
+        ``gdp_per_capita_ppp`` (current int$), ``population``, ``che_per_capita_ppp``
+        (current int$), ``price_level_ratio`` (US = 1), ``sources`` (keys of
+        :func:`country_sources`), ``verified``, ``note``.
+
+    Raises:
+        ConfigError: an unknown code (nearest code suggested).
+    """
+    table = _countries()
+    if codes is None:
+        return table.copy()
+    for k, code in enumerate(codes):
+        check_name(f"countries[{k}]", code, table.index, "a shipped country (ISO alpha-3)")
+    return table.loc[list(codes)].copy()
+
+
+@cache
+def _sources() -> pd.DataFrame:
+    table = pd.DataFrame(_csv("country_sources.csv")).set_index("key")
+    table["verified"] = table["verified"].map({"true": True, "false": False})
+    return table
+
+
+def country_sources() -> pd.DataFrame:
+    """The sources of the country data and access parameters (index ``key``): citation,
+    url, how the value was read, verified (read in this release) and a note."""
+    return _sources().copy()
+
+
+@cache
+def load_access_parameters() -> AccessParameters:
+    """Parameters of the access analysis (``access.toml``), each with unit, range, source."""
+    raw = _toml("access.toml")
+    parameters = {}
+    for k, row in enumerate(raw["parameter"]):
+        spec = parse(RangedParameter, row, f"access.parameter[{k}]")
+        parameters[spec.name] = spec
+    low, high = (
+        ThresholdAnchor(a["country"], float(a["threshold_usd"]), a["source"])
+        for a in sorted(raw["threshold_anchor"], key=lambda a: a["threshold_usd"])
+    )
+    groups = tuple(raw["patent_sharing"]["income_groups"])
+    for group in groups:
+        check_name("access.patent_sharing.income_groups", group, INCOME_GROUPS, "an income group")
+    return AccessParameters(
+        reference_country=raw["reference_country"],
+        anchors=(low, high),
+        parameters=parameters,
+        patent_sharing_groups=groups,
+        patent_sharing_source=raw["patent_sharing"]["source"],
+    )
+
+
+@dataclass(frozen=True)
+class AccessExample:
+    """The worked example of ``docs/economics.md`` (``data/access_example.toml``).
+
+    Attributes:
+        profile: the therapy against its comparator, from a DiscTwin run.
+        country: the payer of the budget-impact example.
+        uptake: share of the eligible patients starting the therapy, by budget year.
+        annual_costs: index strategy (therapy, comparator), columns 1..5: mean undiscounted
+            cost per patient by year after starting, therapy price 0, US$.
+    """
+
+    profile: TherapyProfile
+    country: str
+    uptake: tuple[float, ...]
+    annual_costs: pd.DataFrame
+
+
+def load_access_example() -> AccessExample:
+    """The shipped worked example (a run's numbers, with the command that made them)."""
+    raw = _toml("access_example.toml")
+    p, b = raw["profile"], raw["budget_impact"]
+    profile = TherapyProfile(
+        therapy=p["therapy"],
+        comparator=p["comparator"],
+        incremental_qaly=float(p["incremental_qaly"]),
+        incremental_cost_usd=float(p["incremental_cost_usd"]),
+        start_cost_usd=float(p["start_cost_usd"]),
+        units=float(p["units"]),
+        source=p["source"],
+    )
+    costs = pd.DataFrame(
+        [b["therapy_cost_by_year"], b["comparator_cost_by_year"]],
+        index=pd.Index([profile.therapy, profile.comparator], name="strategy"),
+        columns=range(1, len(b["therapy_cost_by_year"]) + 1),
+    )
+    return AccessExample(profile, b["country"], tuple(float(u) for u in b["uptake"]), costs)

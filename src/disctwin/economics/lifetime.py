@@ -226,8 +226,13 @@ class LifetimeOutcomes:
         cost, qaly, life_years: (n,) discounted totals per patient.
         overdose_deaths: (n,) probability of dying of an opioid overdose.
         cycle_midpoints: (k,) years; survival: (n, k) at the midpoints;
-        cycle_cost, cycle_qaly: (n, k) undiscounted, survival-weighted per cycle.
+        cycle_cost, cycle_qaly: (n, k) undiscounted, survival-weighted per cycle (care and
+            opioids; QALYs before event disutilities).
         components: mean discounted cost per patient by component.
+        day0_cost: (n,) undiscounted one-off costs at day 0 (administration, acquisition).
+        cycle_event_cost: (n, k) undiscounted, survival-weighted adverse-event costs, each
+            charged in the cycle in which the event happens (events after the horizon are
+            left out here, not from ``cost``).
     """
 
     strategy: str
@@ -242,6 +247,41 @@ class LifetimeOutcomes:
     cycle_cost: np.ndarray = field(repr=False)
     cycle_qaly: np.ndarray = field(repr=False)
     components: dict[str, float] = field(default_factory=dict)
+    day0_cost: np.ndarray | None = field(default=None, repr=False)
+    cycle_event_cost: np.ndarray | None = field(default=None, repr=False)
+
+    def cost_by_year(self, n_years: int) -> np.ndarray:
+        """(n, n_years) undiscounted expected cost of each patient in each year after day 0.
+
+        Year ``j`` (0-based) sums the cycles whose midpoints lie in ``[j, j + 1)`` years:
+        care, opioids and adverse events, survival-weighted (the dead cost nothing), plus
+        the day-0 one-off costs in year 0. This is the cash flow a budget holder pays, as
+        budget impact analyses take it (undiscounted).
+
+        Raises:
+            ConfigError: ``n_years`` not an integer in [1, horizon in whole years].
+        """
+        mid = self.cycle_midpoints
+        horizon = int(np.floor(mid[-1] + mid[0] + 1e-9)) if mid.size else 0  # mid[0] = half a cycle
+        if (
+            isinstance(n_years, bool)
+            or not isinstance(n_years, int | np.integer)
+            or not (1 <= n_years <= horizon)
+        ):
+            raise ConfigError(
+                Problem("n_years", n_years, f"a whole number of years in [1, {horizon}]")
+            )
+        n = self.cycle_cost.shape[0]
+        per_cycle = self.cycle_cost + (
+            self.cycle_event_cost if self.cycle_event_cost is not None else 0.0
+        )
+        year_of_cycle = np.floor(self.cycle_midpoints).astype(int)
+        by_year = np.zeros((n, n_years))
+        for year in range(n_years):
+            by_year[:, year] = per_cycle[:, year_of_cycle == year].sum(axis=1)
+        if self.day0_cost is not None:
+            by_year[:, 0] += self.day0_cost
+        return by_year
 
     def patient_outcomes(self) -> PatientOutcomes:
         """The per-patient cost and QALYs, as the CEA functions take them."""
@@ -271,6 +311,7 @@ def _on_grid(
     if extrapolation.method == "last_value_carried" or not np.any(after):
         return inside
     last = values[:, -1:]
+    assert target is not None  # the decaying extrapolations are given their target
     goal = target[:, None]
     decay = 0.5 ** ((grid[after] - times[-1]) / extrapolation.half_life_years)
     inside[:, after] = goal + (last - goal) * decay
@@ -363,7 +404,9 @@ def lifetime_outcomes(
     n = age.size
     components["administration"] = np.full(n, float(one_off))
     components["acquisition"] = np.full(n, inputs.price * follow_up.acquisition_units)
-    event_cost, event_qaly = _event_totals(follow_up, inputs, settings, age, a[:, 0], b[:, 0])
+    event_cost, event_qaly, event_cycle_cost = _event_totals(
+        follow_up, inputs, settings, age, a[:, 0], b[:, 0], n_cycles
+    )
     components["adverse_events"] = event_cost
     cost = sum(components.values())
     qaly = cycle_qaly @ d_effect - event_qaly
@@ -381,6 +424,8 @@ def lifetime_outcomes(
         cycle_cost=cycle_care + cycle_opioid,
         cycle_qaly=cycle_qaly,
         components={k: float(np.mean(v)) for k, v in components.items()},
+        day0_cost=components["administration"] + components["acquisition"],
+        cycle_event_cost=event_cycle_cost,
     )
 
 
@@ -391,13 +436,16 @@ def _event_totals(
     age: np.ndarray,
     a: np.ndarray,
     b: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(n,) discounted, survival-weighted cost and QALY loss of the adverse events."""
+    n_cycles: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(n,) discounted, survival-weighted cost and QALY loss of the adverse events, and the
+    (n, n_cycles) undiscounted, survival-weighted event costs by cycle of occurrence."""
     n = age.size
     cost, loss = np.zeros(n), np.zeros(n)
+    by_cycle = np.zeros((n, n_cycles))
     events = follow_up.events
     if events is None or len(events) == 0:
-        return cost, loss
+        return cost, loss, by_cycle
     for term, group in events.groupby("term"):
         spec = inputs.adverse_events.get(str(term))
         if spec is None:
@@ -412,10 +460,13 @@ def _event_totals(
         charge = spec.cost_item is not None and (
             settings.addiction_costs or spec.term not in ADDICTION_TERMS
         )
-        if charge:
+        if charge and spec.cost_item is not None:
             unit_cost = inputs.costs[spec.cost_item].value * spec.cost_units
             d = discount_factors(t, settings.discounting.rate_costs)
             np.add.at(cost, rows, alive * unit_cost * d)
+            cycle = np.floor(t / settings.cycle_years).astype(int)
+            inside = cycle < n_cycles
+            np.add.at(by_cycle, (rows[inside], cycle[inside]), (alive * unit_cost)[inside])
         d_e = discount_factors(t, settings.discounting.rate_effects)
         np.add.at(loss, rows, alive * spec.qaly_loss * d_e)
-    return cost, loss
+    return cost, loss, by_cycle

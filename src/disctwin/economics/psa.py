@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -200,7 +200,7 @@ def run_psa(
     """
     costs, effects, strategies = [], [], None
     for row in parameters.to_dict(orient="records"):
-        summary = evaluate(row)
+        summary = evaluate(cast(Mapping[str, float], row))  # columns: parameter names
         names = tuple(summary.index)
         if strategies is None:
             strategies = names

@@ -12,6 +12,7 @@ S1 and S2.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -46,9 +47,7 @@ def _transition(p: Mapping[str, float], hr_progression: float, dt: float) -> np.
     )
 
 
-def sick_sicker_model(
-    parameters: Mapping[str, float], settings: Mapping[str, object]
-) -> CohortModel:
+def sick_sicker_model(parameters: Mapping[str, float], settings: Mapping[str, Any]) -> CohortModel:
     """The four-strategy Sick-Sicker cohort model at ``parameters``.
 
     Args:

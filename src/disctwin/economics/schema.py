@@ -7,8 +7,8 @@ each naming the field, the value and what is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Literal, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -16,7 +16,7 @@ from disctwin.economics.psa import Beta, Distribution, Fixed, Gamma, LogNormal, 
 from disctwin.errors import ConfigError, Problem, suggest
 from disctwin.params.spec import Source
 
-__all__ = ["CostItem", "DistributionSpec", "EconomicParameter", "parse"]
+__all__ = ["CostItem", "DistributionSpec", "EconomicParameter", "RangedParameter", "parse"]
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -35,6 +35,13 @@ def _known_currency(code: str) -> str:
 
 
 Currency = Annotated[str, AfterValidator(_known_currency)]
+
+
+def _set(value: float | None) -> float:
+    """A number its distribution kind needs (``DistributionSpec`` checks they are set)."""
+    if value is None:
+        raise ValueError("a distribution lacks a number its kind needs")
+    return value
 
 
 class DistributionSpec(BaseModel):
@@ -87,20 +94,21 @@ class DistributionSpec(BaseModel):
         ]
         if missing or extra:
             raise ValueError(f"kind {self.kind!r} takes exactly {list(needs)}")
-        if self.kind == "uniform" and not self.low < self.high:
+        if self.kind == "uniform" and not _set(self.low) < _set(self.high):
             raise ValueError("uniform needs low < high")
         return self
 
     def distribution(self) -> Distribution:
         """The sampler of :mod:`disctwin.economics.psa`."""
-        return {
-            "gamma": lambda: Gamma(self.shape, self.scale),
-            "beta": lambda: Beta(self.a, self.b),
-            "lognormal": lambda: LogNormal(self.meanlog, self.sdlog),
-            "normal": lambda: Normal(self.mean, self.sd),
-            "uniform": lambda: Uniform(self.low, self.high),
-            "fixed": lambda: Fixed(self.value),
-        }[self.kind]()
+        samplers: dict[str, Callable[[], Distribution]] = {
+            "gamma": lambda: Gamma(_set(self.shape), _set(self.scale)),
+            "beta": lambda: Beta(_set(self.a), _set(self.b)),
+            "lognormal": lambda: LogNormal(_set(self.meanlog), _set(self.sdlog)),
+            "normal": lambda: Normal(_set(self.mean), _set(self.sd)),
+            "uniform": lambda: Uniform(_set(self.low), _set(self.high)),
+            "fixed": lambda: Fixed(_set(self.value)),
+        }
+        return samplers[self.kind]()
 
 
 class EconomicParameter(BaseModel):
@@ -150,7 +158,37 @@ class CostItem(BaseModel):
         return self
 
 
-def parse(model: type[Model], raw: Mapping[str, object], prefix: str) -> Model:
+class RangedParameter(BaseModel):
+    """A shipped input with its unit, plausible range and source.
+
+    Attributes:
+        name: snake_case identifier.
+        value: the default, inside ``range``.
+        unit: what the number counts, in words (``"USD per dose"``).
+        range: plausible (low, high).
+        meaning: what the number is.
+        source: a key of ``country_sources.csv``, ``"derived: <how>"``, or
+            ``"assumption: <why>"``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    value: float
+    unit: str = Field(min_length=1)
+    range: tuple[float, float]
+    meaning: str = Field(min_length=3)
+    source: Source
+
+    @model_validator(mode="after")
+    def _inside_range(self) -> RangedParameter:
+        low, high = self.range
+        if not low <= self.value <= high:
+            raise ValueError(f"low <= value <= high; got range {self.range}, value {self.value}")
+        return self
+
+
+def parse(model: type[Model], raw: Mapping[Any, object], prefix: str) -> Model:
     """``model`` validated from ``raw``; every problem in one ConfigError under ``prefix``."""
     try:
         return model.model_validate(dict(raw))
@@ -158,7 +196,7 @@ def parse(model: type[Model], raw: Mapping[str, object], prefix: str) -> Model:
         problems = []
         for e in err.errors():
             loc = ".".join(str(x) for x in e["loc"])
-            value = raw.get(e["loc"][0], e.get("input")) if e["loc"] else e.get("input")
+            value = _at(raw, e["loc"], e.get("input")) if e["loc"] else e.get("input")
             if e["type"] == "missing":
                 value = "(missing)"
             allowed = e["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
@@ -166,3 +204,17 @@ def parse(model: type[Model], raw: Mapping[str, object], prefix: str) -> Model:
                 allowed = "a value is required"
             problems.append(Problem(f"{prefix}.{loc}" if loc else prefix, value, allowed))
         raise ConfigError(problems) from None
+
+
+def _at(raw: Mapping[str, object], loc: tuple[int | str, ...], default: object) -> object:
+    """The value the user wrote at ``loc`` (a pydantic error location), else ``default``."""
+    value: object = raw
+    for key in loc:
+        in_mapping = isinstance(value, Mapping) and key in value
+        in_sequence = (
+            isinstance(value, list | tuple) and isinstance(key, int) and 0 <= key < len(value)
+        )
+        if not (in_mapping or in_sequence):
+            return default
+        value = value[key]  # type: ignore[index]  # narrowed above: a mapping or a sequence
+    return value

@@ -159,6 +159,7 @@ def _model_source(layout: ParameterLayout) -> str:
 
     h = hashlib.sha256()
     for module in (equations, states, layout_module, codegen):
+        assert module.__file__ is not None  # plain modules, each from its file
         h.update(Path(module.__file__).read_bytes())
     # the rate laws themselves: one module per process
     for path in sorted(Path(processes.__file__).parent.glob("*.py")):
@@ -204,7 +205,7 @@ class Engine(BaseModel):
     def run(
         self,
         population: PopulationSpec,
-        ages_years: Sequence[float],
+        ages_years: Sequence[float] | np.ndarray,
         *,
         start: int = 0,
         stop: int | None = None,

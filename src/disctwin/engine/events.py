@@ -69,7 +69,7 @@ class EventTable:
         cls, n_patients: int, rows: Sequence[tuple[int, float, str, int, float]]
     ) -> EventTable:
         """Build from (patient row, time_days, kind name, index, value) tuples."""
-        per: list[list[tuple[float, int, int, float]]] = [[] for _ in range(n_patients)]
+        per: list[list[tuple[float, int, int, int, float]]] = [[] for _ in range(n_patients)]
         for order, (row, time_days, kind, index, value) in enumerate(rows):
             if kind not in EVENT_KINDS:
                 raise ConfigError(Problem("event.kind", kind, ", ".join(EVENT_KINDS)))

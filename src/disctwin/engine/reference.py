@@ -8,8 +8,10 @@ by ``bench/engine.py`` as the peer the engine is timed against.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 
 import numpy as np
 import sympy as sp
@@ -27,8 +29,8 @@ class ReferenceModel:
     """NumPy callables of the flat system: ``f(t, y, p)``, ``jac(t, y, p)``."""
 
     system: FlatSystem
-    f: object
-    jac: object
+    f: Callable[[float, np.ndarray, np.ndarray], np.ndarray]
+    jac: Callable[[float, np.ndarray, np.ndarray], np.ndarray]
 
     def solve(
         self,
@@ -37,7 +39,7 @@ class ReferenceModel:
         p: np.ndarray,
         t_out: np.ndarray,
         *,
-        method: str = "Radau",
+        method: Literal["RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"] = "Radau",
         rtol: float = 1e-9,
         atol: float = 1e-12,
     ) -> np.ndarray:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -50,6 +51,8 @@ from disctwin.therapies.regimen import Regimen
 from disctwin.units import DAYS_PER_YEAR
 
 __all__ = ["Dosing", "Record", "Trajectories", "simulate", "simulate_chunks"]
+
+_T = TypeVar("_T")
 
 #: Start of every simulation, in days of age.
 START_DAYS = START_AGE_YEARS * DAYS_PER_YEAR
@@ -311,7 +314,17 @@ def _set_threads(engine: Engine) -> None:
     if engine.threads is not None:
         import numba
 
-        numba.set_num_threads(min(engine.threads, numba.config.NUMBA_NUM_THREADS))
+        # numba.config sets its attributes at import time, so its stubs do not declare them
+        maximum = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+        numba.set_num_threads(min(engine.threads, maximum))
+
+
+def _every(parts: list[_T | None], name: str) -> list[_T]:
+    """``parts``, which are all given when the first is (chunks of one simulation)."""
+    given = [p for p in parts if p is not None]
+    if len(given) != len(parts):
+        raise ValueError(f"chunks disagree on whether they have {name}")
+    return given
 
 
 def _concatenate(chunks: list[Trajectories], population: Population) -> Trajectories:
@@ -331,10 +344,12 @@ def _concatenate(chunks: list[Trajectories], population: Population) -> Trajecto
         )
 
     whole = join(chunks)
-    untreated = None if chunks[0].untreated is None else join([c.untreated for c in chunks])
+    untreated = None
+    if chunks[0].untreated is not None:
+        untreated = join(_every([c.untreated for c in chunks], "untreated"))
     adverse = None
     if chunks[0].adverse_events is not None:
-        adverse = pa.concat_tables([c.adverse_events for c in chunks])
+        adverse = pa.concat_tables(_every([c.adverse_events for c in chunks], "adverse_events"))
     return Trajectories(
         whole.population,
         whole.ages_days,

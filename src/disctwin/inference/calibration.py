@@ -193,6 +193,7 @@ class _Bounds:
 
 def _bounds(fp: FittedParameter, ps: ParameterSet) -> _Bounds:
     if fp.kind == "heterogeneity":
+        assert fp.low is not None and fp.high is not None  # heterogeneity entries give bounds
         return _Bounds(float(fp.low), float(fp.high), False)
     low, high = ps[fp.name].range
     low, high = (fp.low if fp.low is not None else low), (fp.high if fp.high is not None else high)
@@ -750,7 +751,7 @@ class _PainStage:
         ``pain_scale`` exactly (it enters the pain map only, not the rate laws)."""
         _, patient, ok = self.cohort.observables([disc_values], self.ages, self.rtol)
         latent = np.clip(patient["pain_latent"], 0.0, 10.0)
-        n = self.ps["pain_exponent"].value
+        n = self.ps["pain_exponent"].scalar
         ratio = (latent / np.maximum(10.0 - latent, 1e-12)) ** (1.0 / n)  # input / scale
         with np.errstate(divide="ignore", invalid="ignore"):
             mult = np.where(latent > 0, patient["pain_reported_mean"] / latent, 1.0)
@@ -763,7 +764,7 @@ class _PainStage:
 
     def expected_pain(self, ps: ParameterSet) -> np.ndarray:
         """(n, weeks) expected reported pain under ``ps``'s pain map."""
-        n, scale = ps["pain_exponent"].value, ps["pain_scale"].value
+        n, scale = ps["pain_exponent"].scalar, ps["pain_scale"].scalar
         xn = self.input**n
         return np.clip(10.0 * xn / (xn + scale**n) * self.multiplier, 0.0, 10.0)
 
@@ -774,12 +775,12 @@ class _PainStage:
         mean_pain = self.expected_pain(ps)
         x = np.zeros(mean_pain.shape)
         for c, name in enumerate(PAIN_COMPONENTS):
-            tau = ps[f"pain_{name}_timescale"].value
+            tau = ps[f"pain_{name}_timescale"].scalar
             path = ou_on_grid(self.z_course[c], tau, int(self.days[0]), WEEK, len(self.days))
             x += ps[f"pain_{name}_sd"].value * path
         day, nrs, vas = pain_reports(np.nan_to_num(mean_pain), x, self.z_obs[..., :3], ps)
         odi = odi_reports(day, self.fear, self.z_obs[..., 3], ps)
-        care = ps["care_seeking_log_odds_per_odi_point"].value
+        care = ps["care_seeking_log_odds_per_odi_point"].scalar
         return {
             **costa_cohorts(day > 0, nrs, vas, odi, care),
             "vast_vas": vast_cohort(day > 0, vas, odi),
@@ -823,9 +824,11 @@ class _PainStage:
         ll = 0.0
         for t, p, s in zip(self.targets, pred, sim_se, strict=True):
             if t.kind in MEAN_KINDS:
+                assert t.se is not None  # mean targets carry their standard error
                 var = t.se**2 + s**2
                 ll += -0.5 * (p - t.observed) ** 2 / var - 0.5 * np.log(var)
             else:
+                assert t.n is not None  # proportion targets carry their cohort size
                 n_sim = max(sizes["chronic"], 1)
                 n_eff = t.n * n_sim / (t.n + n_sim)
                 q = np.clip(p / 100, 0.5 / n_sim, 1 - 0.5 / n_sim)
@@ -947,7 +950,7 @@ def calibrate_natural_history(
 
     x0 = np.array(
         [
-            b.unit(1.0 if fp.kind != "value" else ps[fp.name].value)
+            b.unit(1.0 if fp.kind != "value" else ps[fp.name].scalar)
             for fp, b in zip(DISC_FITTED, db, strict=True)
         ]
     )
@@ -978,7 +981,7 @@ def calibrate_natural_history(
                 out[r] = pain.log_likelihood([b.natural(x) for b, x in zip(pb, u, strict=True)])
         return out
 
-    x0p = np.array([b.unit(ps[fp.name].value) for fp, b in zip(PAIN_FITTED, pb, strict=True)])
+    x0p = np.array([b.unit(ps[fp.name].scalar) for fp, b in zip(PAIN_FITTED, pb, strict=True)])
     p_best, p_chain, p_lp, p_acc = _sample(
         pain_log_prob,
         _starts(x0p, settings.pain_starts, settings.seed, 1),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -171,7 +172,7 @@ def _per_person(rec, sources, col: int) -> np.ndarray:
     yes/no record (at any level for a disc record), or a numeric record (mean over levels)."""
     values = record_values(rec, **sources)[:, col]
     if values.dtype == bool:
-        return 100.0 * (values.any(axis=-1) if rec.level == "disc" else values)
+        return np.asarray(100.0 * (values.any(axis=-1) if rec.level == "disc" else values))
     return values.mean(axis=-1) if rec.level == "disc" else values.astype(float)
 
 
@@ -262,7 +263,11 @@ def sobol_analysis(
     if n_base < 2 or n_base & (n_base - 1):
         raise ConfigError(Problem("n", n_base, "a power of 2, at least 2 (Sobol' sequence)"))
     bounds = [[np.log(p.low), np.log(p.high)] if p.log else [p.low, p.high] for p in parameters]
-    problem = {"num_vars": len(parameters), "names": [p.name for p in parameters], "bounds": bounds}
+    problem: dict[str, Any] = {
+        "num_vars": len(parameters),
+        "names": [p.name for p in parameters],
+        "bounds": bounds,
+    }
     unit = sobol_sample.sample(problem, n_base, calc_second_order=False, seed=seed)
     natural = unit.copy()
     for i, p in enumerate(parameters):

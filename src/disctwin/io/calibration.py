@@ -143,7 +143,7 @@ def write_calibration(
     write_posterior(paths["set_posterior"])
     table = pa.table(
         {
-            "draw": np.arange(len(result.columns)),
+            "draw": pa.array(np.arange(len(result.columns))),
             **{k: [c[k] for c in result.columns] for k in keys},
         }
     )

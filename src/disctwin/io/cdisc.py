@@ -2,29 +2,41 @@
 
 Per trial (:func:`sdtm_domains`, :func:`adam_datasets`):
 
-* SDTM: DM (demographics, arm), EX (exposure: the regimen at day 1), AE (adverse events),
-  QS (VAS, NRS, ODI per visit), MO (MRI per lumbar level: Pfirrmann grade, disc height
-  index, relative T2, protrusion/extrusion, Modic 1), CM (opioid use at every visit, a
-  pre-specified medication: ``CMOCCUR``, daily dose in morphine milligram equivalents), DS
+* SDTM: DM (demographics, arm, one virtual site ``SITEID``, ``COUNTRY``), EX (exposure: one
+  record per dose of the regimen and treated disc, with ``EXDOSE``/``EXDOSU``, ``EXROUTE``
+  and ``EXLOC`` where the regimen states them; ``EXTRT`` the regimen's name) and SUPPEX
+  (``EXREGSRC``: the regimen file or built-in name the treatment came from), AE (adverse
+  events, ``AEBODSYS`` from :mod:`disctwin.io.cdisc_metadata`), QS (VAS, NRS, ODI per
+  visit), MO (MRI per lumbar level: Pfirrmann grade, disc height index, relative T2,
+  protrusion/extrusion, Modic 1), CM (opioid use at every visit, a pre-specified
+  medication: ``CMOCCUR``, daily dose in morphine milligram equivalents), DS
   (randomisation, completion or dropout).
-* ADaM: ADSL (one row per subject: flags, baseline, disposition, analysis covariates),
-  ADQS (analysis values, baseline, change and percent change per visit, opioid use
+* ADaM: ADSL (one row per subject: flags, baseline, disposition, treatment start
+  ``TRTSDT``, analysis covariates under SAS names of at most 8 characters), ADQS (analysis
+  values, baseline, change and percent change per visit with ``ADT``, opioid use
   ``OPIOMME`` included; one row per subject for each endpoint with records of its own,
-  e.g. a responder such as off all opioids, with ``BASE`` of its measure), ADAE
-  (treatment-emergent AEs), ADTTE (time-to-event endpoints, ``CNSR`` 1 for censored). Each
-  endpoint kind writes its own records
-  (:meth:`~disctwin.trial.endpoints.AbstractEndpoint.adam_rows`).
+  e.g. a responder such as off all opioids, with ``BASE`` of its measure and
+  ``DTYPE = "NRI"`` where a missed visit was imputed as non-response), ADAE
+  (treatment-emergent AEs, ``ASTDT``), ADTTE (time-to-event endpoints, ``STARTDT``,
+  ``ADT``, ``CNSR`` 1 for censored; every ITT subject, one lost before the first visit
+  censored at day 1 with ``ANL01FL = "N"``). BDS and OCCDS datasets carry ``TRTP``/``TRTA``:
+  the regimen's name. Each endpoint kind writes its own records
+  (:meth:`~disctwin.trial.endpoints.AbstractEndpoint.adam_rows`) under the protocol's
+  unique ``PARAMCD`` (:func:`parameters`: at most 8 characters, collision-free).
   ``ANL01FL`` = "Y" marks the records the protocol's analyses use: every attended visit
   (treatment-policy strategy: rescue medication and further interventions are part of the
   outcome, flagged per record by ``RESCFL`` and ``FINTFL``), so refitting the analysis on
   ``ANL01FL == "Y"`` reproduces the reported estimates.
 
 Variable names follow SDTMIG 3.4 / ADaMIG 1.3 (``STUDYID``, ``USUBJID``, ``ARMCD``,
-``QSTESTCD``, ``QSORRES``, ``VISITNUM``, ``PARAMCD``, ``AVAL``, ``CHG``, ``CNSR``...);
-study day 1 is the treatment day (baseline is day 1, screening a negative day, as SDTM has
-no day 0). Every table carries ``REPLICATE``. This is simulation output in a CDISC shape, not
-a conformance-checked submission: controlled terminology is used where obvious, and dates
-are nominal (study start :data:`STUDY_START`).
+``QSTESTCD``, ``QSORRES``, ``VISITNUM``, ``PARAMCD``, ``AVAL``, ``CHG``, ``CNSR``...) and
+the SAS XPORT v5 rules (names of at most 8 characters, labels of at most 40); every
+variable has a label (:mod:`disctwin.io.cdisc_metadata`), written into each Parquet
+field's metadata. Study day 1 is the treatment day (baseline is day 1, screening a negative
+day, as SDTM has no day 0). Every table carries ``REPL``, the simulation replicate (a
+sponsor-defined variable). This is simulation output in a CDISC shape, not a
+conformance-checked submission: controlled terminology is used where obvious, adverse
+events are not MedDRA-coded, and dates are nominal (study start :data:`STUDY_START`).
 
 :func:`write_run` writes a run directory (a :class:`~disctwin.io.rundir.RunDirectory`,
 resumable: each replicate is written to a temporary directory and renamed into place; a
@@ -50,13 +62,23 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from disctwin.engine import Engine
+from disctwin.engine.dosing import index_levels_mask
+from disctwin.io.cdisc_metadata import COUNTRY, SITEID, ae_term, labelled_table, route
 from disctwin.io.provenance import input_files, provenance
 from disctwin.io.rundir import RunDirectory, atomic_path, write_parquet
+from disctwin.io.xpt import write_xpt
 from disctwin.model.records import RECORDS, records
 from disctwin.model.states import LEVELS
 from disctwin.parallel import check_workers, map_replicates
-from disctwin.trial.endpoints import BASELINE, EndpointValues, endpoint_kind, endpoint_values
-from disctwin.trial.protocol import Protocol
+from disctwin.therapies import Regimen
+from disctwin.therapies.base import DoseSettings
+from disctwin.therapies.catalogue import catalogue
+from disctwin.therapies.cell_therapy import CellTherapySettings
+from disctwin.therapies.corticosteroid import CorticosteroidSettings
+from disctwin.therapies.delivery import PayloadSettings
+from disctwin.therapies.opioid import OpioidSettings
+from disctwin.trial.endpoints import BASELINE, endpoint_kind, endpoint_values, parameter_codes
+from disctwin.trial.protocol import PATIENT_VARIABLES, Protocol
 from disctwin.trial.replicates import (
     operating_characteristics,
     replicate_rows,
@@ -67,6 +89,8 @@ from disctwin.trial.simulate import (
     check_protocol_inputs,
     protocol_input_files,
     simulate_trial,
+    trial_index_levels,
+    trial_regimens,
 )
 
 __all__ = [
@@ -79,7 +103,7 @@ __all__ = [
     "write_run",
 ]
 
-SDTM_DOMAINS = ("dm", "ex", "ae", "qs", "mo", "cm", "ds")
+SDTM_DOMAINS = ("dm", "ex", "suppex", "ae", "qs", "mo", "cm", "ds")
 ADAM_DATASETS = ("adsl", "adqs", "adae", "adtte")
 #: Nominal calendar date of the first patient's baseline (study day 1).
 STUDY_START = date(2026, 1, 1)
@@ -106,10 +130,29 @@ def _dates(days: np.ndarray) -> list[str]:
     return [(STUDY_START + timedelta(days=float(x))).isoformat() for x in days]
 
 
-def _subjects(result: TrialResult) -> pd.DataFrame:
+def _date_values(days: np.ndarray) -> list[date | None]:
+    """Calendar dates (ADaM numeric dates: Arrow ``date32``, SAS dates in XPT) of nominal
+    days after :data:`STUDY_START` (whole days, as :func:`_dates`); None where missing."""
+    return [
+        STUDY_START + timedelta(days=float(x)) if np.isfinite(x) else None
+        for x in np.asarray(days, dtype=float)
+    ]
+
+
+def _arm_descriptions(protocol: Protocol, regimens: dict[str, Regimen]) -> dict[str, str]:
+    """ARM of each arm: its regimen's name, with the arm code where two arms share it."""
+    names = [regimens[a.regimen].name for a in protocol.arm]
+    return {
+        a.name: n if names.count(n) == 1 else f"{n} ({a.name})"
+        for a, n in zip(protocol.arm, names, strict=True)
+    }
+
+
+def _subjects(result: TrialResult, regimens: dict[str, Regimen]) -> pd.DataFrame:
     p = result.protocol
     rows = np.flatnonzero(result.included)
     arms = [p.arm[a] for a in result.arm[rows]]
+    described = _arm_descriptions(p, regimens)
     return pd.DataFrame(
         {
             "row": rows,
@@ -117,7 +160,8 @@ def _subjects(result: TrialResult) -> pd.DataFrame:
             "USUBJID": [f"{p.study.id}-R{result.replicate:04d}-{r + 1:04d}" for r in rows],
             "SUBJID": [f"{r + 1:04d}" for r in rows],
             "ARMCD": [a.name.upper()[:20] for a in arms],
-            "ARM": [f"{a.name} ({a.regimen})" for a in arms],
+            "ARM": [described[a.name] for a in arms],
+            "TRT": [regimens[a.regimen].name for a in arms],
             "REGIMEN": [a.regimen for a in arms],
         }
     )
@@ -130,14 +174,98 @@ def _visits(result: TrialResult) -> list[tuple[int, str, int]]:
     return out
 
 
+def _dose_amount(dose: DoseSettings) -> tuple[float, str]:
+    """(EXDOSE, EXDOSU) of a dose, per location (treated disc) for intradiscal doses and per
+    patient otherwise; (NaN, "") where the regimen states no amount (a sham or saline
+    procedure, physical therapy)."""
+    if isinstance(dose, PayloadSettings):
+        cat = catalogue()
+        family = cat.families[cat.vectors[dose.vector].family]
+        return float(dose.dose), family.dose_unit
+    if isinstance(dose, CellTherapySettings):
+        return float(dose.cells), "cells"
+    if isinstance(dose, CorticosteroidSettings):
+        return float(dose.dose_mg), "mg"
+    if isinstance(dose, OpioidSettings):
+        return float(dose.mme_per_day), "mg MME/day"
+    return float("nan"), ""
+
+
+def _exposure(
+    result: TrialResult, subj: pd.DataFrame, regimens: dict[str, Regimen], end_day: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """EX (one record per dose and treated location, for the doses given by the end of
+    each patient's participation) and SUPPEX (the regimen file or built-in name each
+    treatment came from, ``QNAM = "EXREGSRC"``)."""
+    p = result.protocol
+    rows = subj["row"].to_numpy()
+    levels = index_levels_mask(trial_index_levels(p, result.screening), len(result.arm))[rows]
+    parts = []
+    for i, (usubjid, source) in enumerate(zip(subj["USUBJID"], subj["REGIMEN"], strict=True)):
+        regimen = regimens[source]
+        for dose in regimen.doses:
+            if dose.day > end_day[i]:
+                continue  # after the patient left the study
+            amount, unit = _dose_amount(dose)
+            where = [""]
+            if getattr(dose, "route", None) == "intradiscal":
+                treated = getattr(dose, "levels", "index")
+                mask = levels[i] if treated == "index" else [lv in treated for lv in LEVELS]
+                where = [
+                    f"{lv} INTERVERTEBRAL DISC" for lv, m in zip(LEVELS, mask, strict=True) if m
+                ]
+            for loc in where:
+                parts.append(
+                    {
+                        "USUBJID": usubjid,
+                        "EXTRT": regimen.name,
+                        "EXDOSE": amount,
+                        "EXDOSU": unit,
+                        "EXROUTE": route(dose.modality, getattr(dose, "route", None)),
+                        "EXLOC": loc,
+                        "EXSTDTC": (
+                            STUDY_START
+                            + timedelta(days=float(result.enrol_day[rows[i]]) + dose.day)
+                        ).isoformat(),
+                        "EXSTDY": int(_study_day(np.array([dose.day]))[0]),
+                        "SOURCE": source,
+                    }
+                )
+    columns = ["USUBJID", "EXTRT", "EXDOSE", "EXDOSU", "EXROUTE", "EXLOC", "EXSTDTC", "EXSTDY"]
+    frame = pd.DataFrame(parts, columns=[*columns, "SOURCE"])
+    frame["EXDOSE"] = frame["EXDOSE"].astype(float)
+    frame["EXSTDY"] = frame["EXSTDY"].astype(np.int64)
+    frame.insert(1, "EXSEQ", frame.groupby("USUBJID").cumcount() + 1)
+    supp = pd.DataFrame(
+        {
+            "STUDYID": p.study.id,
+            "REPL": result.replicate,
+            "RDOMAIN": "EX",
+            "USUBJID": frame["USUBJID"],
+            "IDVAR": "EXSEQ",
+            "IDVARVAL": frame["EXSEQ"].astype(str),
+            "QNAM": "EXREGSRC",
+            "QLABEL": "Regimen Source (file or built-in name)",
+            "QVAL": frame["SOURCE"],
+            "QORIG": "ASSIGNED",
+        }
+    )
+    ex = frame.drop(columns="SOURCE")
+    ex.insert(0, "DOMAIN", "EX")
+    ex.insert(0, "REPL", result.replicate)
+    ex.insert(0, "STUDYID", p.study.id)
+    return ex.reset_index(drop=True), supp.reset_index(drop=True)
+
+
 def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
     """The SDTM domains of one trial (module docs)."""
-    subj = _subjects(result)
+    regimens = trial_regimens(result.protocol)
+    subj = _subjects(result, regimens)
     rows = subj["row"].to_numpy()
     fu = result.observed
     scr = result.screening
     study, rep = result.protocol.study.id, result.replicate
-    base = {"STUDYID": study, "REPLICATE": rep}
+    base = {"STUDYID": study, "REPL": rep}
     female = scr.variables["female"][rows] > 0.5
     dm = pd.DataFrame(
         {
@@ -146,6 +274,8 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
             "USUBJID": subj["USUBJID"],
             "SUBJID": subj["SUBJID"],
             "RFSTDTC": _dates(result.enrol_day[rows]),
+            "RFXSTDTC": _dates(result.enrol_day[rows]),
+            "SITEID": SITEID,
             "AGE": np.floor(scr.variables["age_years"][rows]).astype(np.int64),
             "AGEU": "YEARS",
             "SEX": np.where(female, "F", "M"),
@@ -153,29 +283,23 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
             "ARM": subj["ARM"],
             "ACTARMCD": subj["ARMCD"],
             "ACTARM": subj["ARM"],
+            "COUNTRY": COUNTRY,
         }
     )
-    ex = pd.DataFrame(
-        {
-            **base,
-            "DOMAIN": "EX",
-            "USUBJID": subj["USUBJID"],
-            "EXSEQ": 1,
-            "EXTRT": subj["REGIMEN"],
-            "EXSTDTC": _dates(result.enrol_day[rows]),
-            "EXSTDY": 1,
-        }
-    )
+    _, end_day = _end_of_study(result, rows)
+    ex, suppex = _exposure(result, subj, regimens, end_day)
     ae_src = result.adverse_events
     ae_src = ae_src[ae_src["row"].isin(rows)]
     usubjid = dict(zip(subj["row"], subj["USUBJID"], strict=True))
+    coded = [ae_term(str(t)) for t in ae_src["term"]]
     ae = pd.DataFrame(
         {
             **base,
             "DOMAIN": "AE",
             "USUBJID": [usubjid[r] for r in ae_src["row"]],
             "AETERM": ae_src["term"].astype(str).to_numpy(),
-            "AEDECOD": ae_src["term"].astype(str).str.upper().to_numpy(),
+            "AEDECOD": [c[0] for c in coded],
+            "AEBODSYS": [c[1] for c in coded],
             "AESEV": [_SEVERITY.get(int(s), "SEVERE") for s in ae_src["severity"]],
             "AETOXGR": ae_src["severity"].astype(np.int64).to_numpy(),
             "AESER": np.where(ae_src["serious"].astype(bool), "Y", "N"),
@@ -214,6 +338,7 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
         for code, (rec, cd) in _QS.items():
             values = fu.measure(rec.name)[rows, col]
             keep = seen & np.isfinite(values)
+            text = [f"{v:.1f}" if rec.name != "nrs" else f"{v:.0f}" for v in values[keep]]
             qs_parts.append(
                 pd.DataFrame(
                     {
@@ -221,11 +346,11 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
                         "QSTESTCD": code,
                         "QSTEST": cd.test,
                         "QSCAT": "BACK PAIN",
-                        "QSORRES": [
-                            f"{v:.1f}" if rec.name != "nrs" else f"{v:.0f}" for v in values[keep]
-                        ],
+                        "QSORRES": text,
                         "QSORRESU": cd.unit,
+                        "QSSTRESC": text,
                         "QSSTRESN": values[keep].astype(float),
+                        "QSSTRESU": cd.unit,
                         "QSBLFL": "Y" if col == BASELINE else "",
                         "VISITNUM": visitnum,
                         "VISIT": visit,
@@ -240,6 +365,7 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
                 for k, level in enumerate(LEVELS):
                     v = values[:, k]
                     keep = seen & np.isfinite(v)
+                    text = [f"{x:g}" for x in v[keep]]
                     mo_parts.append(
                         pd.DataFrame(
                             {
@@ -247,7 +373,8 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
                                 "MOTESTCD": code,
                                 "MOTEST": cd.test,
                                 "MOLOC": f"{level} INTERVERTEBRAL DISC",
-                                "MOORRES": [f"{x:g}" for x in v[keep]],
+                                "MOORRES": text,
+                                "MOSTRESC": text,
                                 "MOSTRESN": v[keep],
                                 "VISITNUM": visitnum,
                                 "VISIT": visit,
@@ -260,7 +387,16 @@ def sdtm_domains(result: TrialResult) -> dict[str, pd.DataFrame]:
     cm = _finish(pd.concat(cm_parts, ignore_index=True), "CM", base)
 
     ds = _disposition(result, subj)
-    return {"dm": dm, "ex": ex, "ae": ae, "qs": qs, "mo": mo, "cm": cm, "ds": ds}
+    return {
+        "dm": dm,
+        "ex": ex,
+        "suppex": suppex,
+        "ae": ae,
+        "qs": qs,
+        "mo": mo,
+        "cm": cm,
+        "ds": ds,
+    }
 
 
 def _finish(frame: pd.DataFrame, domain: str, base: dict) -> pd.DataFrame:
@@ -286,12 +422,19 @@ def _status(result: TrialResult, rows: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return decode, dropped
 
 
-def _disposition(result: TrialResult, subj: pd.DataFrame) -> pd.DataFrame:
-    rows = subj["row"].to_numpy()
+def _end_of_study(result: TrialResult, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(dropped, day after baseline each subject's participation ended)."""
     fu = result.observed
-    decode, dropped = _status(result, rows)
+    _, dropped = _status(result, rows)
     last_col = np.where(fu.attended[rows], np.arange(fu.n_columns), 0).max(axis=1)
     end_day = np.where(dropped, fu.dropout_day[rows], np.rint(fu.visit_days[last_col]))
+    return dropped, end_day
+
+
+def _disposition(result: TrialResult, subj: pd.DataFrame) -> pd.DataFrame:
+    rows = subj["row"].to_numpy()
+    decode, _ = _status(result, rows)
+    _, end_day = _end_of_study(result, rows)
     n = len(rows)
     frame = pd.DataFrame(
         {
@@ -307,33 +450,105 @@ def _disposition(result: TrialResult, subj: pd.DataFrame) -> pd.DataFrame:
     )
     frame = frame.sort_values(["USUBJID", "DSSTDY"], kind="stable").drop(columns="VISITNUM")
     frame.insert(0, "DOMAIN", "DS")
-    frame.insert(0, "REPLICATE", result.replicate)
+    frame.insert(0, "REPL", result.replicate)
     frame.insert(0, "STUDYID", result.protocol.study.id)
     frame.insert(4, "DSSEQ", frame.groupby("USUBJID").cumcount() + 1)
     return frame.reset_index(drop=True)
+
+
+def covariate_variables(protocol: Protocol) -> dict[str, str]:
+    """ADSL variable (a SAS name of at most 8 characters, not clashing with ADSL's own) of
+    each of the protocol's ANCOVA covariates, covariate name -> variable."""
+    taken = set(_ADSL_VARIABLES)
+    out = {}
+    for name in protocol.analysis.covariates:
+        code = parameter_codes([name], reserved=taken)[name]
+        taken.add(code)
+        out[name] = code
+    return out
+
+
+def parameters(protocol: Protocol) -> dict[str, str]:
+    """``PARAMCD`` of each endpoint (name -> code): unique, at most 8 characters, none equal
+    to a per-visit measure's (:func:`~disctwin.trial.endpoints.parameter_codes`)."""
+    return parameter_codes([e.name for e in protocol.endpoint], reserved=_ADQS)
+
+
+def dataset_labels(protocol: Protocol) -> dict[str, dict[str, str]]:
+    """Labels made from the protocol (beyond the shipped table), by dataset: the ADSL
+    covariates'."""
+    labels = {}
+    for name, var in covariate_variables(protocol).items():
+        meaning = PATIENT_VARIABLES.get(name, name)
+        labels[var] = meaning[:1].upper() + meaning[1:40]
+    return {"adsl": {k: v[:40] for k, v in labels.items()}}
+
+
+#: ADSL's own variables (analysis covariates take other names).
+_ADSL_VARIABLES = (
+    "STUDYID",
+    "REPL",
+    "USUBJID",
+    "SUBJID",
+    "SITEID",
+    "ARMCD",
+    "ARM",
+    "ACTARMCD",
+    "ACTARM",
+    "TRT01P",
+    "TRT01A",
+    "TRTSDT",
+    "AGE",
+    "AGEU",
+    "SEX",
+    "COUNTRY",
+    "STRATUM",
+    "RANDFL",
+    "ITTFL",
+    "SAFFL",
+    "COMPLFL",
+    "EOSSTT",
+    "DCSREAS",
+    "BASEVAS",
+    "BASENRS",
+    "BASEODI",
+    "CLBPDUR",
+    "MODPDUR",
+    "OPIOIDFL",
+    "RESCFL",
+    "FINTFL",
+)
 
 
 def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = None):
     """The ADaM datasets of one trial (module docs)."""
     sdtm = sdtm or sdtm_domains(result)
     p = result.protocol
-    subj = _subjects(result)
+    regimens = trial_regimens(p)
+    subj = _subjects(result, regimens)
     rows = subj["row"].to_numpy()
     fu = result.observed
     scr = result.screening
     decode, _ = _status(result, rows)
-    base = {"STUDYID": p.study.id, "REPLICATE": result.replicate}
+    base: dict[str, str | int] = {"STUDYID": p.study.id, "REPL": result.replicate}
+    start = np.asarray(result.enrol_day[rows], dtype=float)
     adsl = pd.DataFrame(
         {
             **base,
             "USUBJID": subj["USUBJID"],
             "SUBJID": subj["SUBJID"],
+            "SITEID": SITEID,
             "ARMCD": subj["ARMCD"],
             "ARM": subj["ARM"],
-            "TRT01P": subj["REGIMEN"],
-            "TRT01A": subj["REGIMEN"],
+            "ACTARMCD": subj["ARMCD"],
+            "ACTARM": subj["ARM"],
+            "TRT01P": subj["TRT"],
+            "TRT01A": subj["TRT"],
+            "TRTSDT": _date_values(start),
             "AGE": np.floor(scr.variables["age_years"][rows]).astype(np.int64),
+            "AGEU": "YEARS",
             "SEX": np.where(scr.variables["female"][rows] > 0.5, "F", "M"),
+            "COUNTRY": COUNTRY,
             "STRATUM": result.stratum[rows],
             "RANDFL": "Y",
             "ITTFL": "Y",
@@ -351,8 +566,8 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
             "FINTFL": np.where(fu.intervention_at[rows] < fu.n_columns, "Y", "N"),
         }
     )
-    for name in p.analysis.covariates:  # the ANCOVA's extra covariates, as analysed
-        adsl[name.upper()] = scr.variables[name][rows]
+    for name, var in covariate_variables(p).items():  # the ANCOVA's covariates, as analysed
+        adsl[var] = scr.variables[name][rows]
     parts = []
     for col, visit, visitnum in _visits(result):
         if col == 0:
@@ -373,6 +588,7 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
                         "PARAM": cd.test,
                         "AVISIT": visit,
                         "AVISITN": visitnum,
+                        "ADT": _date_values(start[keep] + np.rint(fu.visit_days[col])),
                         "ADY": _study_day(np.full(keep.sum(), fu.visit_days[col]), visit=True),
                         "AVAL": aval[keep],
                         "BASE": b[keep],
@@ -389,41 +605,75 @@ def adam_datasets(result: TrialResult, sdtm: dict[str, pd.DataFrame] | None = No
             )
     derived = _endpoint_rows(p, fu, subj)
     parts += derived["adqs"]
-    adqs = pd.concat(parts, ignore_index=True)
-    for k, v in reversed(base.items()):
-        adqs.insert(0, k, v)
+    adqs = _with_treatment(pd.concat(parts, ignore_index=True), subj, base)
+    adqs["DTYPE"] = adqs["DTYPE"].fillna("")
 
     ae = sdtm["ae"]
     arm_of = dict(zip(subj["USUBJID"], subj["ARM"], strict=True))
+    start_of = dict(zip(subj["USUBJID"], start, strict=True))
     adae = ae.drop(columns=["DOMAIN"]).assign(
         ARM=[arm_of[u] for u in ae["USUBJID"]],
+        ASTDT=pd.Series(
+            _date_values(
+                np.array([start_of[u] for u in ae["USUBJID"]], dtype=float)
+                + np.where(ae["AESTDY"] > 0, ae["AESTDY"] - 1, ae["AESTDY"])
+            ),
+            index=ae.index,
+            dtype=object,
+        ),
         ASTDY=ae["AESTDY"],
         TRTEMFL=np.where(ae["AESTDY"] >= 1, "Y", "N"),
     )
+    adae = _with_treatment(adae.drop(columns=list(base)), subj, base, after="ARM", planned=False)
 
     tte = derived["adtte"]
-    cols = ["USUBJID", "ARM", "PARAMCD", "PARAM", "AVAL", "CNSR", "EVNTDESC"]
-    adtte = pd.concat(tte, ignore_index=True) if tte else pd.DataFrame(columns=cols)
-    for k, v in reversed(base.items()):
-        adtte.insert(0, k, v)
+    cols = ["USUBJID", "ARM", "PARAMCD", "PARAM", "AVAL", "CNSR", "EVNTDESC", "CNSDTDSC"]
+    adtte = pd.concat(tte, ignore_index=True) if tte else pd.DataFrame(columns=[*cols, "ANL01FL"])
+    origin = np.array([start_of[u] for u in adtte["USUBJID"]], dtype=float)
+    adtte.insert(list(adtte.columns).index("AVAL"), "STARTDT", _date_values(origin))
+    adtte.insert(
+        list(adtte.columns).index("AVAL"),
+        "ADT",
+        _date_values(origin + np.rint(adtte["AVAL"].to_numpy(dtype=float))),
+    )
+    adtte = _with_treatment(adtte, subj, base)
     return {"adsl": adsl, "adqs": adqs, "adae": adae, "adtte": adtte}
+
+
+def _with_treatment(
+    frame: pd.DataFrame,
+    subj: pd.DataFrame,
+    base: dict,
+    *,
+    after: str = "ARM",
+    planned: bool = True,
+) -> pd.DataFrame:
+    """``frame`` with ``base`` (STUDYID, REPL) first and the subject's treatment after
+    ``after``: ``TRTP`` (planned) and ``TRTA`` (actual; the same here, every patient
+    receives the arm randomised to)."""
+    trt = dict(zip(subj["USUBJID"], subj["TRT"], strict=True))
+    given = [trt[u] for u in frame["USUBJID"]]
+    at = list(frame.columns).index(after) + 1
+    frame = frame.copy()
+    if planned:
+        frame.insert(at, "TRTP", given)
+        at += 1
+    frame.insert(at, "TRTA", given)
+    for k, v in reversed(base.items()):
+        frame.insert(0, k, v)
+    return frame
 
 
 def _endpoint_rows(p: Protocol, fu, subj: pd.DataFrame) -> dict[str, list[pd.DataFrame]]:
     """Each endpoint's own ADaM records (:meth:`AbstractEndpoint.adam_rows`), by dataset, in
-    protocol order."""
+    protocol order, with the protocol's unique ``PARAMCD`` (:func:`parameters`)."""
     rows = subj["row"].to_numpy()
+    codes = parameters(p)
     out: dict[str, list[pd.DataFrame]] = {"adqs": [], "adtte": []}
     for e in p.endpoint:
-        v = endpoint_values(p, e, fu)
-        mine = EndpointValues(
-            v.value[rows],
-            v.baseline[rows],
-            None if v.event is None else v.event[rows],
-            v.available[rows],
-        )
+        mine = endpoint_values(p, e, fu).subset(rows)
         for name, frame in endpoint_kind(e).adam_rows(e, mine, subj).items():
-            out[name].append(frame)
+            out[name].append(frame.assign(PARAMCD=codes[e.name]))
     return out
 
 
@@ -435,7 +685,7 @@ def _screening_frame(result: TrialResult) -> pd.DataFrame:
     rows = [{"criterion": k, "failures": v} for k, v in s.failures.items()]
     rows.append({"criterion": "screen failures (any criterion)", "failures": s.n_failed})
     frame = pd.DataFrame(rows)
-    frame.insert(0, "REPLICATE", result.replicate)
+    frame.insert(0, "REPL", result.replicate)
     frame["n_screened"] = s.n_screened
     frame["n_enrolled"] = s.n_enrolled
     return frame
@@ -446,17 +696,21 @@ def _write_replicate(result: TrialResult, run: RunDirectory) -> None:
     renamed into place)."""
     meta = run.provenance
     with run.directory(f"replicates/r{result.replicate:05d}") as tmp:
-        (tmp / "sdtm").mkdir()
-        (tmp / "adam").mkdir()
+        for sub in ("sdtm", "adam", "xpt"):
+            (tmp / sub).mkdir()
         sdtm = sdtm_domains(result)
-        for name, frame in sdtm.items():
-            write_parquet(frame, tmp / "sdtm" / f"{name}.parquet", meta)
-        for name, frame in adam_datasets(result, sdtm).items():
-            write_parquet(frame, tmp / "adam" / f"{name}.parquet", meta)
+        extra = dataset_labels(result.protocol)
+        study = f"{result.protocol.study.id} replicate {result.replicate}"
+        for kind, frames in (("sdtm", sdtm), ("adam", adam_datasets(result, sdtm))):
+            for name, frame in frames.items():
+                labels = extra.get(name)
+                table = labelled_table(frame, name, labels)
+                write_parquet(table, tmp / kind / f"{name}.parquet", meta)
+                write_xpt(frame, tmp / "xpt" / f"{name}.xpt", name, labels=labels, file_label=study)
         write_parquet(replicate_rows(result), tmp / "results.parquet", meta)
         write_parquet(_screening_frame(result), tmp / "screening.parquet", meta)
         if result.sequential is not None:
-            looks = result.sequential.looks.assign(REPLICATE=result.replicate)
+            looks = result.sequential.looks.assign(REPL=result.replicate)
             write_parquet(looks, tmp / "looks.parquet", meta)
 
 
@@ -533,8 +787,9 @@ def write_run(
     """Run ``replicates`` trials and write the run directory::
 
         OUT/run.json                          provenance (protocol, seed), timings
-        OUT/replicates/r00000/sdtm/*.parquet  DM, EX, AE, QS, MO, DS
+        OUT/replicates/r00000/sdtm/*.parquet  DM, EX, SUPPEX, AE, QS, MO, CM, DS
         OUT/replicates/r00000/adam/*.parquet  ADSL, ADQS, ADAE, ADTTE
+        OUT/replicates/r00000/xpt/*.xpt       every dataset as SAS XPORT v5 (labelled)
         OUT/replicates/r00000/results.parquet estimates, truth, decisions
         OUT/replicates.parquet, .csv          every replicate's results
         OUT/operating_characteristics.csv     power / type I error, bias, coverage, N

@@ -6,6 +6,13 @@ Output directory::
     OUT/results.csv     per strategy: cost, QALYs, life years, overdose deaths, cost components
     OUT/icers.csv       ICER table with strong and extended dominance
     OUT/value_based_price.csv   threshold price of the priced strategy (if any)
+    OUT/budget_impact.csv       year-by-year budget impact (if the file has [budget_impact])
+    OUT/access.csv              per country and pricing scenario: threshold, value-based
+                                price, price, affordable, budget share, patients treatable
+    OUT/access_summary.csv      per scenario: countries that can afford it, patients treatable
+                                (both if the file has [access])
+    OUT/dsa.csv                 one-way sensitivity (tornado data) of the incremental net
+                                monetary benefit, each unit cost at its range's ends ([dsa])
     OUT/ceac.csv        cost-effectiveness acceptability curves from the PSA
     OUT/psa.csv         per draw and strategy: cost, QALYs
     OUT/run.json        provenance (config, seed, versions, model digest)
@@ -20,7 +27,7 @@ nothing partial.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,18 +40,27 @@ from disctwin.economics import (
     LifetimeInputs,
     LifetimeSettings,
     PSAResult,
+    TherapyProfile,
+    access_summary,
+    access_table,
+    annual_costs,
+    budget_impact,
     calculate_icers,
     ceac,
     follow_up_from_trajectories,
+    incremental_nmb,
     lifetime_outcomes,
     load_adverse_event_utilities,
     load_cost_items,
     load_life_table,
     load_overdose_mortality,
     load_utility_mapping,
+    one_way_dsa,
     strategy_totals,
     value_based_price,
 )
+from disctwin.economics.lifetime import FollowUp, LifetimeOutcomes
+from disctwin.economics.schema import CostItem
 from disctwin.economics.strategies import StrategiesSpec, parse_strategies
 from disctwin.engine import Record, simulate
 from disctwin.errors import ConfigError, Problem, read_toml_file
@@ -66,6 +82,10 @@ class EconomicsRun:
     ceac: pd.DataFrame
     psa: PSAResult
     value_based_price: pd.DataFrame
+    budget_impact: pd.DataFrame | None = None
+    access: pd.DataFrame | None = None
+    access_summary: pd.DataFrame | None = None
+    dsa: pd.DataFrame | None = None
 
 
 def read_strategies(path: Path) -> tuple[StrategiesSpec, Path]:
@@ -199,9 +219,13 @@ def run_economics(
         if strategy.priced:
             unpriced = summary.copy()
             units = max(strategy.acquisition_units, 1e-12)
-            unpriced.loc[strategy.name, "cost"] -= strategy.price * strategy.acquisition_units
+            acquisition = strategy.price * strategy.acquisition_units
+            unpriced.loc[strategy.name, "cost"] = unpriced["cost"].loc[strategy.name] - acquisition
             vbp = value_based_price(unpriced, strategy.name, spec.threshold, units=units)
             vbp_rows.append(vars(vbp))
+    budget = _budget_impact(spec, outcomes, pd.DataFrame(vbp_rows), costs)
+    access = _access(spec, summary)
+    dsa = _dsa(spec, follow_ups, costs)
     rng = np.random.default_rng([spec.seed, 2024])
     draws_costs, draws_effects, draws = [], [], []
     for k in range(spec.psa_draws):
@@ -228,7 +252,18 @@ def run_economics(
             summary[["qaly"]].T.to_numpy(),
         )
         curves = pd.DataFrame(columns=["threshold", "strategy", "probability"])
-    result = EconomicsRun(spec, summary, icers, curves, psa, pd.DataFrame(vbp_rows))
+    result = EconomicsRun(
+        spec,
+        summary,
+        icers,
+        curves,
+        psa,
+        pd.DataFrame(vbp_rows),
+        budget,
+        access,
+        None if access is None else access_summary(access),
+        dsa,
+    )
     _write(result, Path(out))
     return result
 
@@ -255,6 +290,92 @@ def _is_economics_output(out: Path) -> bool:
     return isinstance(manifest, dict) and "strategies" in manifest.get("config", {})
 
 
+def _budget_impact(
+    spec: StrategiesSpec,
+    outcomes: list[LifetimeOutcomes],
+    vbp: pd.DataFrame,
+    costs: Mapping[str, CostItem],
+) -> pd.DataFrame | None:
+    """The ``[budget_impact]`` table of the file, at its price (module docs); None without."""
+    choice = spec.budget_impact
+    if choice is None:
+        return None
+    strategy = spec.strategy(choice.strategy)
+    price = strategy.price
+    if choice.price == "value_based":
+        prices = vbp.loc[vbp["strategy"] == strategy.name, "price"].astype(float)
+        price = max(float(prices.iloc[0]), 0.0)
+    elif isinstance(choice.price, float):
+        price = choice.price
+    yearly = annual_costs(outcomes, choice.years)
+    extra = (price - strategy.price) * strategy.acquisition_units  # year 1: bought at day 0
+    yearly[1] = yearly[1].astype(float) + np.where(yearly.index == strategy.name, extra, 0.0)
+    table = budget_impact(
+        yearly,
+        choice.strategy,
+        choice.comparator,
+        eligible=choice.eligible_patients,
+        uptake=choice.uptake,
+        health_budget=choice.health_budget,
+    )
+    table.insert(0, "country", spec.country)
+    table.insert(1, "perspective", spec.perspective)
+    table.insert(2, "currency", next(iter(costs.values())).currency)
+    table.insert(3, "price_per_unit", price)
+    return table
+
+
+def therapy_profile(spec: StrategiesSpec, summary: pd.DataFrame) -> TherapyProfile:
+    """The ``[access]`` strategy against its comparator, from a run's summary: discounted
+    incremental QALYs, incremental cost without the therapy's price, administration cost."""
+    if spec.access is None:
+        raise ConfigError(Problem("access", None, "an [access] table in the strategies file"))
+    strategy = spec.strategy(spec.access.strategy)
+    comparator = spec.access.comparator
+    own_price = strategy.price * strategy.acquisition_units
+    qaly, cost = summary["qaly"].astype(float), summary["cost"].astype(float)
+    administration = summary["cost_administration"].astype(float)
+    return TherapyProfile(
+        therapy=strategy.name,
+        comparator=comparator,
+        incremental_qaly=float(qaly[strategy.name] - qaly[comparator]),
+        incremental_cost_usd=float(cost[strategy.name] - own_price - cost[comparator]),
+        start_cost_usd=float(administration[strategy.name]),
+        units=strategy.acquisition_units,
+        source=f"disctwin economics run of {spec.name!r} (seed {spec.seed})",
+    )
+
+
+def _access(spec: StrategiesSpec, summary: pd.DataFrame) -> pd.DataFrame | None:
+    if spec.access is None:
+        return None
+    return access_table(therapy_profile(spec, summary), spec.access.settings)
+
+
+def _dsa(
+    spec: StrategiesSpec, follow_ups: list[FollowUp], costs: Mapping[str, CostItem]
+) -> pd.DataFrame | None:
+    """Tornado data of the ``[dsa]`` table: every unit cost with a non-empty range, alone at
+    its low and high end, the others at base; outcome: incremental NMB at the threshold."""
+    if spec.dsa is None:
+        return None
+    base = {name: item.value for name, item in costs.items()}
+    ranges = {name: item.range for name, item in costs.items() if item.range[0] < item.range[1]}
+
+    def evaluate(values: Mapping[str, float]) -> pd.DataFrame:
+        drawn = {n: i.model_copy(update={"value": float(values[n])}) for n, i in costs.items()}
+        return _evaluate(spec, follow_ups, drawn)[0]
+
+    outcome = incremental_nmb(spec.dsa.strategy, spec.dsa.comparator, spec.threshold)
+    table = one_way_dsa(evaluate, base, ranges, outcome)
+    table.insert(0, "strategy", spec.dsa.strategy)
+    table.insert(1, "comparator", spec.dsa.comparator)
+    table.insert(2, "threshold", spec.threshold)
+    table["base_outcome"] = table.attrs["base_outcome"]
+    table["currency"] = next(iter(costs.values())).currency
+    return table
+
+
 def _write(result: EconomicsRun, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out, directory=True, replace=True) as tmp:
@@ -262,6 +383,13 @@ def _write(result: EconomicsRun, out: Path) -> None:
         result.icers.to_csv(tmp / "icers.csv", index=False)
         result.value_based_price.to_csv(tmp / "value_based_price.csv", index=False)
         result.ceac.to_csv(tmp / "ceac.csv", index=False)
+        if result.budget_impact is not None:
+            result.budget_impact.to_csv(tmp / "budget_impact.csv", index=False)
+        if result.dsa is not None:
+            result.dsa.to_csv(tmp / "dsa.csv", index=False)
+        if result.access is not None and result.access_summary is not None:
+            result.access.to_csv(tmp / "access.csv", index=False)
+            result.access_summary.to_csv(tmp / "access_summary.csv", index=False)
         long = []
         for j, name in enumerate(result.psa.strategies):
             long.append(

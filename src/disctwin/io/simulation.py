@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -82,7 +83,7 @@ def chunk_tables(result: Trajectories, seed: int) -> tuple[pa.Table, pa.Table]:
         result.states, pop.parameters, pop.layout, result.ages_days
     )
     measured = measure(disc_true, patient_true, pop.parameter_set, seed, pop.patient_index)
-    sources = {
+    sources: dict[str, Any] = {
         "measured_disc": measured.disc,
         "measured_patient": measured.patient,
         "disc_true": disc_true,
@@ -223,7 +224,8 @@ def prevalence_by_age(out: str | Path) -> dict[str, dict[float, float]]:
     for name in cols[1:]:
         col = table.column(name)
         valid = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False))
-        values = np.asarray(col.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+        filled = col.fill_null(pa.scalar(False))
+        values = np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
         key = name.removeprefix("any_")
         result[key] = {}
         for a in np.unique(ages):

@@ -230,7 +230,8 @@ def _treat_parts(
     first = patients.filter(pa.compute.equal(patients.column("day"), days[0]))
     counts = {}
     for twin in ("treated", "untreated"):
-        sel = first.filter(pa.compute.equal(first.column("twin").cast(pa.string()), twin))
+        names = first.column("twin").cast(pa.string())
+        sel = first.filter(pa.compute.equal(names, pa.scalar(twin)))
         status = sel.column("status").to_pylist()
         counts[twin] = {name: status.count(name) for name in STATUS_NAMES.values()}
     n_ae = pq.read_table(out / "adverse_events").num_rows

@@ -31,7 +31,7 @@ def initial_state() -> np.ndarray:
     )
 
 
-def validate_ages(ages_years: Sequence[float], field: str = "ages") -> np.ndarray:
+def validate_ages(ages_years: Sequence[float] | np.ndarray, field: str = "ages") -> np.ndarray:
     """Check requested ages: finite, within [10, 100] years, strictly increasing."""
     try:
         ages = np.asarray(list(ages_years), dtype=float)

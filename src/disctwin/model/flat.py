@@ -49,10 +49,13 @@ def _disc_substitution(model: SymbolicModel, layout: ParameterLayout, y, p, leve
 
 
 @cache
-def _flatten_cached(model: SymbolicModel, layout_key: tuple) -> FlatSystem:
-    layout = ParameterLayout(
-        *layout_key[:1], dict(layout_key[1]), dict(layout_key[2]), layout_key[3]
-    )
+def _flatten_cached(
+    model: SymbolicModel,
+    layout_key: tuple[
+        tuple[str, ...], tuple[tuple[str, int], ...], tuple[tuple[str, int], ...], int
+    ],
+) -> FlatSystem:
+    layout = ParameterLayout(layout_key[0], dict(layout_key[1]), dict(layout_key[2]), layout_key[3])
     return _flatten(model, layout)
 
 

@@ -26,6 +26,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 from scipy.signal import lfilter
+from scipy.special import ndtr, ndtri
 
 from disctwin.errors import ConfigError, Problem
 from disctwin.model.equations import build_model
@@ -323,29 +324,76 @@ def pain_fluctuations(
     taus = [float(x) for x in timescales_days]
     n_c = len(taus)
     out = np.empty((len(index), m, n_c))
-    if m == 0:
+    if m == 0 or len(index) == 0:
         return out
     coef = [_bridge_coefficients(tau) for tau in taus]
-    for row, i in enumerate(index):
-        block, k = np.divmod(days[row], PAIN_BLOCK_DAYS)
-        ends = patient_generator(seed, Stream.PAIN_COURSE, int(i)).standard_normal(
-            (int(block.max()) + 2, n_c)
-        )
-        for c, tau in enumerate(taus):
-            ends[:, c] = ou_from_normals(ends[:, c], tau / PAIN_BLOCK_DAYS)
-        for j in np.unique(block):
-            z = patient_generator(seed, Stream.PAIN_COURSE, int(i), block=int(j)).standard_normal(
-                (PAIN_BLOCK_DAYS, n_c)
-            )
-            at = block == j
-            for c, (rho, b, w) in enumerate(coef):
-                start, stop = ends[j, c], ends[j + 1, c]
-                y = np.empty(PAIN_BLOCK_DAYS + 1)
-                y[0] = start
-                y[1:], _ = lfilter([b], [1.0, -rho], z[:, c], zi=[rho * start])
-                bridge = y + w * (stop - y[-1])
-                out[row, at, c] = bridge[k[at]]
+    for lo in range(0, len(index), _PAIN_CHUNK):
+        hi = min(len(index), lo + _PAIN_CHUNK)
+        out[lo:hi] = _pain_chunk(seed, index[lo:hi], days[lo:hi], taus, coef)
     return out
+
+
+#: Patients whose pain courses are filtered together (keeps the arrays in cache).
+_PAIN_CHUNK = 128
+
+
+def _pain_chunk(seed, index, days, taus, coef) -> np.ndarray:
+    n, m = days.shape
+    n_c = len(taus)
+    block, k = np.divmod(days, PAIN_BLOCK_DAYS)
+    # the draws, patient by patient (each patient's and each block's own stream)
+    n_ends = block.max(axis=1) + 2
+    ends_z = np.zeros((n, int(n_ends.max()), n_c))
+    pairs: list[tuple[int, int]] = []  # (row, block) of every block holding a visit
+    block_z = []
+    for row, i in enumerate(index):
+        ends_z[row, : n_ends[row]] = patient_generator(
+            seed, Stream.PAIN_COURSE, int(i)
+        ).standard_normal((int(n_ends[row]), n_c))
+        for j in np.unique(block[row]):
+            pairs.append((row, int(j)))
+            block_z.append(
+                patient_generator(seed, Stream.PAIN_COURSE, int(i), block=int(j)).standard_normal(
+                    (PAIN_BLOCK_DAYS, n_c)
+                )
+            )
+    rows = np.array([r for r, _ in pairs])
+    blocks = np.array([j for _, j in pairs])
+    # (n, m) which pair holds each visit: pairs are sorted by (row, block)
+    width = int(block.max()) + 1
+    pair_of = np.searchsorted(rows * width + blocks, np.arange(n)[:, None] * width + block)
+    z_blocks = np.stack(block_z, axis=-1)  # (B, C, P): each day's draws contiguous
+    # then the filters, for every patient and block of the chunk at once: the same
+    # recurrences, the same floating-point operations in the same order as
+    # scipy.signal.lfilter (bit-identical to filtering each block on its own)
+    out = np.empty((n, m, n_c))
+    for c, tau in enumerate(taus):
+        ends = _first_order_filter(ends_z[:, :, c], tau / PAIN_BLOCK_DAYS, stationary=True)
+        rho, b, w = coef[c]
+        start, stop = ends[rows, blocks], ends[rows, blocks + 1]
+        y = np.empty((PAIN_BLOCK_DAYS + 1, len(pairs)))
+        y[0] = start
+        prev = rho * start
+        for d in range(PAIN_BLOCK_DAYS):
+            np.multiply(b, z_blocks[d, c], out=y[d + 1])
+            y[d + 1] += prev
+            prev = rho * y[d + 1]
+        miss = stop - y[-1]
+        out[:, :, c] = y[k, pair_of] + w[k] * miss[pair_of]
+    return out
+
+
+def _first_order_filter(z: np.ndarray, timescale: float, *, stationary: bool) -> np.ndarray:
+    """(n, L) :func:`ou_from_normals` of each row, written as its recurrence (vectorised
+    over rows; the operations of ``lfilter([b], [1, -rho], z, zi=(1 - b) z_0)``)."""
+    rho = float(np.exp(-1.0 / timescale))
+    b = float(np.sqrt(1.0 - rho * rho))
+    x = np.empty_like(z)
+    state = (1.0 - b) * z[:, 0] if stationary else np.zeros(len(z))
+    for d in range(z.shape[1]):
+        x[:, d] = b * z[:, d] + state
+        state = rho * x[:, d]
+    return x
 
 
 def pain_fluctuation(
@@ -439,6 +487,21 @@ def _visit_times(times_days, n: int, m: int) -> np.ndarray:
     return np.broadcast_to(t, (n, m))
 
 
+def _reader_effects(seed: int, patient_index: np.ndarray) -> np.ndarray:
+    """(n, 5, 3) a reader's own normals per disc (stream ``READER``): how the disc's signal
+    and height look to them, and which way they misgrade it."""
+    a = np.empty((len(patient_index), N_LEVELS, 3))
+    for row, i in enumerate(patient_index):
+        a[row] = patient_generator(seed, Stream.READER, int(i)).standard_normal((N_LEVELS, 3))
+    return a
+
+
+def _side_by_side(z: np.ndarray, a: np.ndarray, rho: float) -> np.ndarray:
+    """Per-read normals z (n, m, 5) correlated across the m reads of each disc by the
+    reader's effect a (n, 5): ``sqrt(rho) a + sqrt(1 - rho) z``."""
+    return np.sqrt(rho) * a[:, None, :] + np.sqrt(1 - rho) * z
+
+
 def measure(
     disc_true: dict[str, np.ndarray],
     patient_true: dict[str, np.ndarray],
@@ -448,6 +511,7 @@ def measure(
     *,
     noise: bool = True,
     times_days: np.ndarray | None = None,
+    reading: str = "cross_sectional",
 ) -> Measured:
     """Add measurement/reporting noise and read categories.
 
@@ -472,7 +536,20 @@ def measure(
     whatever other visits are requested; the i.i.d. day, recall and ODI noise are fresh
     draws per visit (keyed by the visit's position). Parameter uncertainty is not added
     here: pass a parameter set (or posterior draw) of your choice.
+
+    ``reading``: ``cross_sectional`` (default) reads every scan afresh, its Pfirrmann
+    misreading independent of the patient's other scans (as separate readers, or a
+    cross-sectional study); ``longitudinal`` reads each patient's scans of this call side
+    by side, as serial-scan studies do: the Pfirrmann grade, read by eye, sees each disc's
+    signal and height with errors shared across its scans, and misgrades it the same way
+    (each per-read normal ``z`` becomes ``sqrt(rho) a + sqrt(1 - rho) z`` with ``a`` the
+    reader's own effect per disc, stream ``READER``; ``rho`` =
+    ``pfirrmann_rereading_correlation``), so an unchanged disc is seldom read as
+    progressing. The reported quantitative T2 and height keep the scanner's independent
+    noise.
     """
+    if reading not in ("cross_sectional", "longitudinal"):
+        raise ConfigError(Problem("reading", reading, "cross_sectional or longitudinal"))
     ps = parameter_set
     n, m, _ = disc_true["t2_relative"].shape
     if noise:
@@ -489,12 +566,25 @@ def measure(
         z_pat = np.zeros((n, m, _PATIENT_DRAWS))
         u_rater = np.full((n, m, N_LEVELS), 0.5)
 
-    t2_cv = ps["t2_cv"].value
-    h_cv = ps["disc_height_cv"].value
+    t2_cv = ps["t2_cv"].scalar
+    h_cv = ps["disc_height_cv"].scalar
     t2_rel = disc_true["t2_relative"] * np.exp(t2_cv * z_disc[..., 0] - t2_cv**2 / 2)
     height = disc_true["disc_height_relative"] * (1 + h_cv * z_disc[..., 1])
-    grade = _pfirrmann(t2_rel, height, ps)
-    miss = ps["pfirrmann_misclassification"].value
+    miss = ps["pfirrmann_misclassification"].scalar
+    if reading == "longitudinal" and noise:
+        # the grade is read by eye, side by side: how a disc's signal and height look to the
+        # reader, and their misgrading, are shared across its scans
+        rho = ps["pfirrmann_rereading_correlation"].scalar
+        a = _reader_effects(seed, patient_index)
+        z_t2 = _side_by_side(z_disc[..., 0], a[..., 0], rho)
+        z_h = _side_by_side(z_disc[..., 1], a[..., 1], rho)
+        seen_t2 = disc_true["t2_relative"] * np.exp(t2_cv * z_t2 - t2_cv**2 / 2)
+        seen_h = disc_true["disc_height_relative"] * (1 + h_cv * z_h)
+        grade = _pfirrmann(seen_t2, seen_h, ps)
+        e = ndtri(np.clip(u_rater, 1e-12, 1 - 1e-12))
+        u_rater = ndtr(_side_by_side(e, a[..., 2], rho))
+    else:
+        grade = _pfirrmann(t2_rel, height, ps)
     shift = np.where(u_rater < miss / 2, -1, np.where(u_rater > 1 - miss / 2, 1, 0))
     grade = np.clip(grade + shift, 1, 5).astype(np.int8)
 
@@ -542,4 +632,4 @@ def measure(
 
 def person_findings(measured: Measured) -> dict[str, np.ndarray]:
     """Per-person findings (n_patients, n_times): the finding at any lumbar level."""
-    return {f: measured.disc[f].any(axis=-1) for f in FINDINGS}
+    return {f: np.asarray(measured.disc[f].any(axis=-1)) for f in FINDINGS}

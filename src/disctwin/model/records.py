@@ -84,6 +84,12 @@ class Record:
         key: the name in that source (defaults to ``name``).
         outputs: where it is recorded (:data:`OUTPUTS`).
         cdisc: its SDTM code, if it is submitted.
+        better: for a measure endpoints read, which way favours the patient (``lower``:
+            pain, disability, grade; ``higher``: T2, disc height); None otherwise.
+
+    A disc record among the ``visit`` measures is read at the trial's MRI visits (the
+    screening scan is the baseline), as the mean over each patient's treated (index)
+    levels.
     """
 
     name: str
@@ -95,6 +101,7 @@ class Record:
     outputs: frozenset[str]
     key: str = ""
     cdisc: Cdisc | None = None
+    better: Literal["lower", "higher"] | None = None
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -102,6 +109,8 @@ class Record:
         unknown = set(self.outputs) - set(OUTPUTS)
         if unknown:
             raise ValueError(f"record {self.name!r}: unknown outputs {sorted(unknown)}")
+        if "visit" in self.outputs and self.better is None:
+            raise ValueError(f"record {self.name!r}: a visit measure says which way is better")
         if self.source == "finding" and self.level != "patient":
             raise ValueError(f"record {self.name!r}: a finding at any level is per patient")
 
@@ -111,8 +120,10 @@ class Record:
         return self.meaning if self.unit in ("", "1") else f"{self.meaning} ({self.unit})"
 
 
-def _r(name, level, truth, unit, meaning, source, outputs, key="", cdisc=None) -> Record:
-    return Record(name, level, truth, unit, meaning, source, frozenset(outputs), key, cdisc)
+def _r(
+    name, level, truth, unit, meaning, source, outputs, key="", cdisc=None, better=None
+) -> Record:
+    return Record(name, level, truth, unit, meaning, source, frozenset(outputs), key, cdisc, better)
 
 
 _SIM, _TX, _SCR, _VISIT, _SENS = OUTPUTS
@@ -138,8 +149,9 @@ RECORDS: tuple[Record, ...] = (
         "1",
         "measured NP T2 relative to adolescence",
         "measured",
-        (_SIM, _TX, _SCR),
+        (_SIM, _TX, _SCR, _VISIT),
         cdisc=Cdisc("MO", "T2REL", "Nucleus T2 Relative to Adolescence"),
+        better="higher",
     ),
     _r(
         "disc_height_index",
@@ -148,8 +160,9 @@ RECORDS: tuple[Record, ...] = (
         "1",
         "measured disc height relative to adolescence",
         "measured",
-        (_SIM, _TX, _SCR),
+        (_SIM, _TX, _SCR, _VISIT),
         cdisc=Cdisc("MO", "DHI", "Disc Height Index (relative to adolescence)"),
+        better="higher",
     ),
     _r(
         "pfirrmann_grade",
@@ -158,8 +171,9 @@ RECORDS: tuple[Record, ...] = (
         "1",
         "Pfirrmann grade I-V (1-5), read by a rater",
         "measured",
-        (_SIM, _TX, _SCR),
+        (_SIM, _TX, _SCR, _VISIT),
         cdisc=Cdisc("MO", "PFIRRMAN", "Pfirrmann Grade"),
+        better="lower",
     ),
     *(
         _r(
@@ -295,6 +309,7 @@ RECORDS: tuple[Record, ...] = (
         "measured",
         (_SIM, _TX, _SCR, _VISIT),
         cdisc=Cdisc("QS", "NRS", "Low back pain intensity, numeric rating scale", "points"),
+        better="lower",
     ),
     _r(
         "vas",
@@ -305,6 +320,7 @@ RECORDS: tuple[Record, ...] = (
         "measured",
         (_SIM, _TX, _SCR, _VISIT),
         cdisc=Cdisc("QS", "VAS", "Low back pain intensity, visual analogue scale", "mm"),
+        better="lower",
     ),
     _r(
         "odi",
@@ -315,6 +331,7 @@ RECORDS: tuple[Record, ...] = (
         "measured",
         (_SIM, _TX, _SCR, _VISIT),
         cdisc=Cdisc("QS", "ODI", "Oswestry Disability Index", "%"),
+        better="lower",
     ),
     _r(
         "opioid_mme",
@@ -326,6 +343,7 @@ RECORDS: tuple[Record, ...] = (
         (_VISIT,),
         "opioid_daily_mme",
         Cdisc("CM", "OPIOMME", "Opioid use (morphine milligram equivalents per day)", "mg MME"),
+        "lower",
     ),
     # --- per patient, noise-free ---
     _r(
@@ -432,7 +450,8 @@ def record_values(
         table = disc_true if rec.level == "disc" else patient_true
         return np.asarray(need(table, f"true {rec.level} observables")[rec.key])
     if rec.source == "finding":
-        return np.asarray(need(measured_disc, "measured disc readings")[rec.key]).any(axis=-1)
+        readings = np.asarray(need(measured_disc, "measured disc readings")[rec.key])
+        return np.asarray(readings.any(axis=-1))
     y = need(states, "states")
     if rec.level == "patient":
         return np.asarray(y[:, :, state_index(rec.key)])

@@ -105,8 +105,12 @@ class ParameterSet:
     def names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.specs)
 
-    def replace(self, name: str | None = None, **values: float | tuple[float, ...]) -> ParameterSet:
+    def replace(
+        self, name: str | None = None, /, **values: float | tuple[float, ...]
+    ) -> ParameterSet:
         """Return a copy with some default values replaced (each re-validated against its range).
+
+        ``name`` (positional only) renames the copy; every keyword is a parameter's new value.
 
         Raises:
             ConfigError: listing every unknown name and every value outside its range.

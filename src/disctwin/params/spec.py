@@ -103,6 +103,13 @@ class ParameterSpec(BaseModel):  # strict: a quoted "0.5" in a file is a mistake
         return self.scope == "level" or self.between_disc_cv > 0.0
 
     @property
+    def scalar(self) -> float:
+        """The default of a scalar parameter (TypeError for a list value)."""
+        if isinstance(self.value, tuple):
+            raise TypeError(f"parameter {self.name!r} has a list value, not a scalar")
+        return self.value
+
+    @property
     def values(self) -> tuple[float, ...]:
         """The default as a tuple (one element for scalars)."""
         return self.value if isinstance(self.value, tuple) else (self.value,)

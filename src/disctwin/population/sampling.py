@@ -15,6 +15,7 @@ five discs of one patient correlated: the correlation of log-values between two 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
 from scipy.special import expit, logit, ndtri
@@ -27,9 +28,11 @@ from disctwin.streams import Stream, patient_generator
 __all__ = [
     "Population",
     "default_parameter_vector",
+    "parameters_from_normals",
     "reference_covariates",
     "sample_covariates",
     "sample_population",
+    "variability_dimension",
 ]
 
 
@@ -97,10 +100,20 @@ def _normals(seed: int, stream: Stream, index: np.ndarray, n_draws: int) -> np.n
     return out
 
 
+_T = TypeVar("_T")
+
+
+def _given(value: _T | None) -> _T:
+    """A field its kind needs (:class:`~disctwin.params.CovariateSpec` checks they are set)."""
+    if value is None:
+        raise ValueError("a covariate lacks a field its kind needs")
+    return value
+
+
 def reference_covariates(covariate_set: CovariateSet) -> dict[str, float]:
     """The reference person: binary covariates 0 (absent), continuous ones at their mean."""
     return {
-        s.name: 0.0 if s.kind in ("bernoulli", "logit_bernoulli") else float(s.mean)
+        s.name: 0.0 if s.kind in ("bernoulli", "logit_bernoulli") else float(_given(s.mean))
         for s in covariate_set
     }
 
@@ -136,17 +149,62 @@ def sample_covariates(
         if spec.kind == "bernoulli":
             x = (uj < spec.p).astype(float)
         elif spec.kind == "logit_bernoulli":
-            p = expit(
-                logit(spec.p) + spec.log_odds_slope * (values[spec.depends_on] - spec.reference)
-            )
+            parent = values[_given(spec.depends_on)]
+            p = expit(logit(_given(spec.p)) + spec.log_odds_slope * (parent - spec.reference))
             x = (uj < p).astype(float)
         elif spec.kind == "normal":
-            x = spec.mean + spec.sd * ndtri(uj)
+            x = _given(spec.mean) + _given(spec.sd) * ndtri(uj)
         else:  # lognormal with the stated mean and sd of the variable itself
-            s2 = np.log1p((spec.sd / spec.mean) ** 2)
-            x = np.exp(np.log(spec.mean) - s2 / 2 + np.sqrt(s2) * ndtri(uj))
+            mean, sd = _given(spec.mean), _given(spec.sd)
+            s2 = np.log1p((sd / mean) ** 2)
+            x = np.exp(np.log(mean) - s2 / 2 + np.sqrt(s2) * ndtri(uj))
         values[spec.name] = np.clip(x, spec.low, spec.high)
     return values
+
+
+def _varied(parameter_set: ParameterSet, layout: ParameterLayout):
+    return [
+        s
+        for s in parameter_set
+        if s.name in layout.offsets and (s.between_patient_cv or s.between_disc_cv)
+    ]
+
+
+def variability_dimension(parameter_set: ParameterSet, layout: ParameterLayout) -> int:
+    """How many standard normals one patient's variability draws: ``1 + 5`` (a patient
+    effect and one per disc) for every parameter with between-patient or -disc variability."""
+    return (1 + N_LEVELS) * len(_varied(parameter_set, layout))
+
+
+def parameters_from_normals(
+    parameter_set: ParameterSet,
+    layout: ParameterLayout,
+    z: np.ndarray,
+    covariates: dict[str, np.ndarray],
+) -> np.ndarray:
+    """Parameter vectors (n, layout.size) from variability normals ``z``
+    (n, :func:`variability_dimension`) and covariates (name -> (n,)).
+
+    This is the population's variability model (module docs), exposed so that an inference
+    (a patient's own twin) can move a patient through it; :func:`sample_population` draws
+    ``z`` from each patient's stream."""
+    n = len(z)
+    P = np.tile(default_parameter_vector(parameter_set, layout), (n, 1))
+    for j, spec in enumerate(_varied(parameter_set, layout)):
+        zj = z[:, j * (1 + N_LEVELS) : (j + 1) * (1 + N_LEVELS)]
+        w_p = np.sqrt(np.log1p(spec.between_patient_cv**2))
+        w_d = np.sqrt(np.log1p(spec.between_disc_cv**2))
+        off, width = layout.offsets[spec.name], layout.widths[spec.name]
+        if width == 1:
+            P[:, off] *= np.exp(w_p * zj[:, 0])
+        else:
+            P[:, off : off + width] *= np.exp(w_p * zj[:, :1] + w_d * zj[:, 1:])
+        low, high = spec.range
+        P[:, off : off + width] = np.clip(P[:, off : off + width], low, high)
+    for name, x in covariates.items():
+        if name in layout.offsets:
+            P[:, layout.offsets[name]] = x
+    return P
 
 
 def sample_population(
@@ -178,27 +236,8 @@ def sample_population(
             raise ValueError("give n_patients or patient_index")
         patient_index = np.arange(n_patients, dtype=np.int64)
     patient_index = np.asarray(patient_index, dtype=np.int64)
-    n = len(patient_index)
 
     covariates = sample_covariates(cs, seed, patient_index)
-    varied = [
-        s for s in ps if s.name in layout.offsets and (s.between_patient_cv or s.between_disc_cv)
-    ]
-    z = _normals(seed, Stream.VARIABILITY, patient_index, (1 + N_LEVELS) * len(varied))
-
-    P = np.tile(default_parameter_vector(ps, layout), (n, 1))
-    for j, spec in enumerate(varied):
-        zj = z[:, j * (1 + N_LEVELS) : (j + 1) * (1 + N_LEVELS)]
-        w_p = np.sqrt(np.log1p(spec.between_patient_cv**2))
-        w_d = np.sqrt(np.log1p(spec.between_disc_cv**2))
-        off, width = layout.offsets[spec.name], layout.widths[spec.name]
-        if width == 1:
-            P[:, off] *= np.exp(w_p * zj[:, 0])
-        else:
-            P[:, off : off + width] *= np.exp(w_p * zj[:, :1] + w_d * zj[:, 1:])
-        low, high = spec.range
-        P[:, off : off + width] = np.clip(P[:, off : off + width], low, high)
-    for name, x in covariates.items():
-        if name in layout.offsets:
-            P[:, layout.offsets[name]] = x
+    z = _normals(seed, Stream.VARIABILITY, patient_index, variability_dimension(ps, layout))
+    P = parameters_from_normals(ps, layout, z, covariates)
     return Population(int(seed), patient_index, covariates, P, layout, ps)

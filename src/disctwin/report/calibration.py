@@ -105,8 +105,8 @@ def _plots(result: CalibrationResult, out: Path) -> list[str]:
     names.append("residuals.png")
 
     d = result.posterior.shape[1]
-    fig, axes = plt.subplots(1, d, figsize=(2.2 * d, 2.4))
-    for i, ax in enumerate(np.atleast_1d(axes)):
+    fig, axes = plt.subplots(1, d, figsize=(2.2 * d, 2.4), squeeze=False)
+    for i, ax in enumerate(axes[0]):
         ax.hist(result.posterior[:, i], bins=20, color="C0")
         ax.set_title(result.labels[i].replace("_", " "), fontsize=7)
         ax.tick_params(labelsize=6)

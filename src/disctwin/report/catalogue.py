@@ -131,12 +131,12 @@ def catalogue_markdown() -> str:
             f"{h.antibiotic_factor.value:g} with antibiotics) | {h.onset_days_median.value:g} | "
             f"{', '.join(f'{s:g}' for s in h.severity)} | {_cell(h.probability.source)} |"
         )
-    for h in cat.vector_harms.values():
+    for vh in cat.vector_harms.values():
         w(
-            f"| {_cell(h.label)} | {', '.join(h.routes)} | dose | up to "
-            f"{h.probability_max.value:g}, half at 10^{h.log10_dose_50.value:g} "
-            f"({', '.join(h.families)}) | {h.onset_days_median.value:g} | "
-            f"{', '.join(f'{s:g}' for s in h.severity)} | {_cell(h.probability_max.source)} |"
+            f"| {_cell(vh.label)} | {', '.join(vh.routes)} | dose | up to "
+            f"{vh.probability_max.value:g}, half at 10^{vh.log10_dose_50.value:g} "
+            f"({', '.join(vh.families)}) | {vh.onset_days_median.value:g} | "
+            f"{', '.join(f'{s:g}' for s in vh.severity)} | {_cell(vh.probability_max.source)} |"
         )
     w("\n## Cell products, comparators and the expectation effect\n")
     w("From `cells.toml` and `comparators.toml` (`disctwin.therapies.products`).\n")

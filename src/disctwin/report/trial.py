@@ -10,8 +10,8 @@ __all__ = ["plot_power_curve"]
 
 
 def plot_power_curve(result: SampleSizeSearch, path: Path, title: str) -> Path:
-    """Write the simulated power by total N (with 2 Monte Carlo SE) and the analytic power,
-    if any, to ``path`` (PNG). Returns the path."""
+    """Write the simulated power by total N (with its Clopper-Pearson exact 95% interval)
+    and the analytic power, if any, to ``path`` (PNG). Returns the path."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -19,8 +19,9 @@ def plot_power_curve(result: SampleSizeSearch, path: Path, title: str) -> Path:
 
     t = result.table
     fig, ax = plt.subplots(figsize=(6, 4))
+    yerr = [t["power"] - t["power_ci_low"], t["power_ci_high"] - t["power"]]
     ax.errorbar(
-        t["n_total"], t["power"], yerr=2 * t["power_mcse"], fmt="o-", capsize=3, label="simulated"
+        t["n_total"], t["power"], yerr=yerr, fmt="o-", capsize=3, label="simulated (95% CI)"
     )
     if t["analytic_power"].notna().any():
         ax.plot(t["n_total"], t["analytic_power"], "s--", label="two-sample formula")

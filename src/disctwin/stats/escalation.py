@@ -11,6 +11,10 @@ state machine: treat a cohort at the current dose, observe its dose-limiting tox
 - and exactly (:func:`exact_operating_characteristics`): every branch of the decision tree is
   enumerated with its binomial probability (no Monte Carlo error; practical for small designs).
 
+Simulated operating characteristics carry their Monte Carlo errors: each selection
+probability its MC SE and Clopper-Pearson exact 95% interval, each mean its MC SE
+(:meth:`OperatingCharacteristics.to_frame`; :mod:`disctwin.stats.montecarlo`).
+
 Doses are 0-based indices into ``true_dlt_probabilities``; ``None`` (``-1`` in arrays) means
 no dose was selected (every dose too toxic).
 
@@ -31,11 +35,13 @@ from itertools import pairwise
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import special, stats
 
 from disctwin.errors import ConfigError, Problem
 from disctwin.parallel import check_workers, map_replicates
+from disctwin.stats.montecarlo import proportion_interval
 
 __all__ = [
     "Boin",
@@ -268,7 +274,7 @@ def _pava(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.concatenate([np.full(n, v) for v, _, n in blocks])
 
 
-def isotonic_regression(values: Sequence[float], weights: Sequence[float]) -> np.ndarray:
+def isotonic_regression(values: ArrayLike, weights: ArrayLike) -> np.ndarray:
     """Non-decreasing least-squares fit ``argmin sum w_i (x_i - v_i)^2`` s.t. ``x`` increasing.
 
     Uses ``scipy.optimize.isotonic_regression`` (SciPy >= 1.12), else the pool-adjacent-
@@ -466,6 +472,11 @@ class OperatingCharacteristics:
         n_trials: number of simulated trials (None: exact enumeration).
         selected: (n_trials,) the MTD of each simulated trial, -1 for none (empty if exact).
         total_patients: (n_trials,) patients in each simulated trial (empty if exact).
+        selection_ci: (2, doses + 1) Clopper-Pearson exact 95% interval of each dose's
+            selection probability, the last column that of no selection (None if exact:
+            no Monte Carlo error; :mod:`disctwin.stats.montecarlo`).
+        mean_patients_mcse, mean_dlts_mcse: (doses,) Monte Carlo SE of the means
+            (``sd / sqrt(n_trials)``; None if exact).
     """
 
     design: str
@@ -477,25 +488,50 @@ class OperatingCharacteristics:
     n_trials: int | None = None
     selected: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
     total_patients: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
+    selection_ci: np.ndarray | None = None
+    mean_patients_mcse: np.ndarray | None = None
+    mean_dlts_mcse: np.ndarray | None = None
 
     @property
     def mean_total_patients(self) -> float:
         return float(self.mean_patients.sum())
 
     @property
+    def mean_total_patients_mcse(self) -> float:
+        """Monte Carlo SE of :attr:`mean_total_patients` (NaN if exact)."""
+        if self.total_patients.size < 2:
+            return float("nan")
+        return float(self.total_patients.std(ddof=1) / np.sqrt(self.total_patients.size))
+
+    @property
     def mean_total_dlts(self) -> float:
         return float(self.mean_dlts.sum())
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per dose, plus a row ``none`` for no selection."""
+        """One row per dose, plus a row ``none`` for no selection; the Monte Carlo columns
+        (``selection_mcse``, ``selection_ci_low``, ``selection_ci_high``,
+        ``mean_patients_mcse``, ``mean_dlts_mcse``) are NaN for exact enumeration."""
         doses = self.true_dlt_probabilities.size
+        selection = np.array([*self.selection, self.no_selection])
+        nan = np.full(doses + 1, np.nan)
+        mcse = np.sqrt(selection * (1 - selection) / self.n_trials) if self.n_trials else nan
+
+        def per_dose(x: np.ndarray | None) -> np.ndarray:
+            return nan if x is None else np.array([*x, np.nan])
+
+        ci = self.selection_ci if self.selection_ci is not None else np.vstack([nan, nan])
         return pd.DataFrame(
             {
                 "dose": [*(str(d + 1) for d in range(doses)), "none"],
                 "true_dlt_probability": [*self.true_dlt_probabilities, np.nan],
-                "selection_probability": [*self.selection, self.no_selection],
+                "selection_probability": selection,
+                "selection_mcse": mcse,
+                "selection_ci_low": ci[0],
+                "selection_ci_high": ci[1],
                 "mean_patients": [*self.mean_patients, np.nan],
+                "mean_patients_mcse": per_dose(self.mean_patients_mcse),
                 "mean_dlts": [*self.mean_dlts, np.nan],
+                "mean_dlts_mcse": per_dose(self.mean_dlts_mcse),
             }
         )
 
@@ -640,17 +676,26 @@ def simulate_escalation(
     )
     n, y, selected = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
     doses = p.size
-    selection = np.bincount(selected[selected >= 0], minlength=doses) / n_trials
+    counts = np.bincount(selected[selected >= 0], minlength=doses)
+    counts = np.append(counts, np.sum(selected < 0))
+    low, high = proportion_interval(counts, int(n_trials))
+
+    def spread(a: np.ndarray) -> np.ndarray | None:
+        return a.std(axis=0, ddof=1) / np.sqrt(n_trials) if n_trials > 1 else None
+
     return OperatingCharacteristics(
         design=design.name,
         true_dlt_probabilities=p,
-        selection=selection,
-        no_selection=float(np.mean(selected < 0)),
+        selection=counts[:doses] / n_trials,
+        no_selection=float(counts[doses] / n_trials),
         mean_patients=n.mean(axis=0),
         mean_dlts=y.mean(axis=0),
         n_trials=int(n_trials),
         selected=selected,
         total_patients=n.sum(axis=1),
+        selection_ci=np.vstack([low, high]),
+        mean_patients_mcse=spread(n),
+        mean_dlts_mcse=spread(y),
     )
 
 

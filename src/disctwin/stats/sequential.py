@@ -57,8 +57,8 @@ __all__ = [
     "wang_tsiatis",
 ]
 
-SPENDING = ("obrien_fleming", "pocock")
 Spending = Literal["obrien_fleming", "pocock"]
+SPENDING: tuple[Spending, ...] = ("obrien_fleming", "pocock")
 
 _GRID_R = 32  # Jennison & Turnbull recommend r = 16 for 1e-6; 32 costs little and gives ~1e-9
 
@@ -230,8 +230,9 @@ class _Recursion:
     def __init__(self, t: np.ndarray, drift: float, r: int = _GRID_R):
         self.t, self.drift, self.r = t, drift, r
         self.k = 0  # the look whose crossing probabilities ``upper``/``lower`` give
-        self.z: np.ndarray | None = None
-        self.wh: np.ndarray | None = None
+        # grid and weights of the continuation region, set by the first ``advance``
+        self.z: np.ndarray = np.empty(0)
+        self.wh: np.ndarray = np.empty(0)
 
     def _conditional(self):
         t, k = self.t, self.k

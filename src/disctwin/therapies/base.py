@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,6 +46,10 @@ class DoseSettings(BaseModel):
 
     modality: str
     day: float = Field(default=0.0, ge=0.0, le=36_525.0)
+
+
+#: the settings type of a modality's doses
+SettingsT = TypeVar("SettingsT", bound=DoseSettings)
 
 
 @dataclass(frozen=True)
@@ -124,8 +128,12 @@ class DoseContext:
         return len(self.patient_index)
 
 
-class AbstractTherapy(ABC):
-    """A therapy modality (see module docs). Concrete modalities are final."""
+class AbstractTherapy(ABC, Generic[SettingsT]):
+    """A therapy modality (see module docs). Concrete modalities are final.
+
+    It is generic in the settings type of its doses:
+    ``class Nsaid(AbstractTherapy[NsaidSettings])``.
+    """
 
     modality: ClassVar[str]
     Settings: ClassVar[type[DoseSettings]]
@@ -136,23 +144,25 @@ class AbstractTherapy(ABC):
     expectation: ClassVar[str] = "injection"
 
     @abstractmethod
-    def effects(self, settings: DoseSettings, ctx: DoseContext) -> list[Effect]:
+    def effects(self, settings: SettingsT, ctx: DoseContext) -> list[Effect]:
         """The changes this dose makes at its dosing time."""
 
     @abstractmethod
-    def hazards(self, settings: DoseSettings, ctx: DoseContext) -> list[Hazard]:
+    def hazards(self, settings: SettingsT, ctx: DoseContext) -> list[Hazard]:
         """The adverse-event hazards of this dose."""
 
-    def check(self, settings: DoseSettings) -> list:
+    def check(self, settings: SettingsT) -> list:
         """Cross-field problems of ``settings`` (list of :class:`~disctwin.errors.Problem`)."""
         return []
 
 
 #: modality name -> therapy class.
-THERAPIES: dict[str, type[AbstractTherapy]] = {}
+THERAPIES: dict[str, type[AbstractTherapy[Any]]] = {}
+
+_TherapyClass = TypeVar("_TherapyClass", bound=type[AbstractTherapy[Any]])
 
 
-def register(cls: type[AbstractTherapy]) -> type[AbstractTherapy]:
+def register(cls: _TherapyClass) -> _TherapyClass:
     """Class decorator: make a modality available to regimen files."""
     if cls.modality in THERAPIES:
         raise ValueError(f"modality {cls.modality!r} registered twice")

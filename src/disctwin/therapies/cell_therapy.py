@@ -82,6 +82,7 @@ def implanted_units(settings: CellTherapySettings) -> tuple[float, float]:
 
 
 def _timed(name: str, harm: HarmTiming, p: np.ndarray, exposures: np.ndarray) -> Hazard:
+    assert harm.onset_days_median is not None, f"harm {name!r} needs onset_days_median"
     return Hazard(
         term=name,
         probability=p,
@@ -94,7 +95,7 @@ def _timed(name: str, harm: HarmTiming, p: np.ndarray, exposures: np.ndarray) ->
 
 
 @register
-class CellTherapy(AbstractTherapy):
+class CellTherapy(AbstractTherapy[CellTherapySettings]):
     """Implanted cells limited by the disc's niche; paracrine and differentiating."""
 
     modality = "cell_therapy"

@@ -40,7 +40,7 @@ class ConservativeCareSettings(DoseSettings):
 
 
 @register
-class ConservativeCare(AbstractTherapy):
+class ConservativeCare(AbstractTherapy[ConservativeCareSettings]):
     """Exercise / graded activity lowering fear-avoidance; modest and slow."""
 
     modality = "conservative_care"

@@ -47,7 +47,9 @@ class CorticosteroidSettings(LevelSettings):
         placebo: the matched placebo injection (no steroid).
     """
 
-    route: Literal["intradiscal", "epidural"] = "intradiscal"
+    # a steroid's own routes, not the delivery catalogue's: pydantic replaces the field, and the
+    # shared level helpers only compare the route by value
+    route: Literal["intradiscal", "epidural"] = "intradiscal"  # type: ignore[assignment]
     drug: str = "prednisolone_acetate"
     dose_mg: float = Field(default=25.0, gt=0.0, le=200.0)
     placebo: bool = False
@@ -64,7 +66,7 @@ def steroid_gain(settings: CorticosteroidSettings) -> float:
 
 
 @register
-class Corticosteroid(AbstractTherapy):
+class Corticosteroid(AbstractTherapy[CorticosteroidSettings]):
     """An anti-inflammatory pulse in the treated discs and nerve roots."""
 
     modality = "corticosteroid"

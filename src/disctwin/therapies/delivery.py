@@ -197,7 +197,7 @@ def unneutralised_fraction(s: PayloadSettings, ctx: DoseContext) -> np.ndarray:
     pre = u < vector.seroprevalence[ctx.region]
     induced = np.zeros(ctx.n_patients, dtype=bool)
     for k, earlier in enumerate(ctx.earlier):
-        if getattr(earlier, "vector", None) != s.vector:
+        if not isinstance(earlier, PayloadSettings) or earlier.vector != s.vector:
             continue
         earlier_route = cat.routes[earlier.route]
         v = patient_uniforms(ctx.seed, Stream.ANTIBODIES, ctx.patient_index, _key(s.vector), k + 1)
@@ -260,6 +260,7 @@ def payload_effects(s: PayloadSettings, ctx: DoseContext) -> list[Effect]:
     if permanent:
         onset = max(p.onset_days.value for p in payloads if p.onset_days is not None)
     elif s.genome == "self_complementary":
+        assert family.onset_days_self_complementary is not None  # only AAV can be sc (checked)
         onset = family.onset_days_self_complementary.value
     else:
         onset = family.onset_days.value
@@ -272,6 +273,7 @@ def payload_effects(s: PayloadSettings, ctx: DoseContext) -> list[Effect]:
     if route.compartment == "disc":
         loss = 0.0 if permanent else family.disc_payload_loss_rate.value
         inherit = 1.0 if permanent else family.inheritance.value
+        assert vector.disc_dose_63 is not None  # check_payload_settings: route fits vector
         units = s.dose / vector.disc_dose_63.value * fraction
         mask = s.level_mask(ctx)
         for level in range(N_LEVELS):
@@ -289,6 +291,7 @@ def payload_effects(s: PayloadSettings, ctx: DoseContext) -> list[Effect]:
             out.append(Effect("state_add", "vector_load", level, units, m))
     else:
         loss = 0.0 if permanent else family.drg_payload_loss_rate.value
+        assert vector.drg_dose_63 is not None and vector.drg_reach is not None
         units = s.dose / vector.drg_dose_63.value * fraction
         sets = {
             "tx_csf_clearance_rate": route.payload_clearance_rate.value,
@@ -323,6 +326,7 @@ def procedure_hazards(s: LevelSettings, ctx: DoseContext) -> list[Hazard]:
         if harm.route != s.route:
             continue
         exposures = discs if harm.per == "disc" else np.ones(ctx.n_patients, dtype=np.int64)
+        assert exposures is not None  # per-disc harms are those of the intradiscal route
         out.append(_harm_hazard(name, harm, exposures, s.antibiotics))
     return out
 

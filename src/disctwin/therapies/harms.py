@@ -23,17 +23,16 @@ from disctwin.therapies.base import Hazard
 __all__ = ["AE_SCHEMA", "draw_adverse_events"]
 
 #: Columns of the adverse-event table.
-AE_SCHEMA = pa.schema(
-    [
-        ("patient_index", pa.int64()),
-        ("dose_index", pa.int64()),
-        ("term", pa.string()),
-        ("day", pa.float64()),
-        ("severity", pa.int64()),
-        ("serious", pa.bool_()),
-        ("related", pa.string()),
-    ]
-)
+_AE_FIELDS: list[tuple[str, pa.DataType]] = [
+    ("patient_index", pa.int64()),
+    ("dose_index", pa.int64()),
+    ("term", pa.string()),
+    ("day", pa.float64()),
+    ("severity", pa.int64()),
+    ("serious", pa.bool_()),
+    ("related", pa.string()),
+]
+AE_SCHEMA = pa.schema(_AE_FIELDS)
 
 _MAX_EXPOSURES = 5
 

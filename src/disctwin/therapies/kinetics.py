@@ -54,7 +54,7 @@ def pulse_effects(
         m = mask[:, level]
         if not m.any():
             continue
-        values = (gain, start, onset_rate, clearance_rate)
+        values: tuple[float | np.ndarray, ...] = (gain, start, onset_rate, clearance_rate)
         out += [
             Effect("parameter_set", slot, level, v, m)
             for slot, v in zip(PULSE_SLOTS, values, strict=True)
@@ -77,6 +77,7 @@ def fixed_hazard(
     name: str, harm: FixedHarm, n: int, related: str, exposures: np.ndarray | None = None
 ) -> Hazard:
     """A harm with a fixed probability per exposure (default one per patient)."""
+    assert harm.onset_days_median is not None, f"harm {name!r} needs onset_days_median"
     return Hazard(
         term=name,
         probability=np.full(n, harm.probability.value),

@@ -44,7 +44,7 @@ class NsaidSettings(DoseSettings):
 
 
 @register
-class Nsaid(AbstractTherapy):
+class Nsaid(AbstractTherapy[NsaidSettings]):
     """COX inhibition while taken; GI and vascular harms."""
 
     modality = "nsaid"

@@ -45,7 +45,7 @@ class OpioidSettings(DoseSettings):
 
 
 @register
-class Opioid(AbstractTherapy):
+class Opioid(AbstractTherapy[OpioidSettings]):
     """Daily opioid: analgesia with tolerance; misuse, addiction, overdose."""
 
     modality = "opioid"

@@ -104,7 +104,7 @@ class PayloadTherapy:
 
 def payload_modality(
     therapy: PayloadTherapy, *, class_name: str, doc: str, module: str
-) -> type[AbstractTherapy]:
+) -> type[AbstractTherapy[PayloadSettings]]:
     """The registered modality class of a declaration (final: a direct AbstractTherapy).
 
     Args:

@@ -28,7 +28,7 @@ class ProcedureSettings(LevelSettings):
 
 
 @register
-class Procedure(AbstractTherapy):
+class Procedure(AbstractTherapy[ProcedureSettings]):
     """Intradiscal control procedure (needle injury and procedure harms only)."""
 
     modality = "procedure"

@@ -22,6 +22,7 @@ together, each naming its field, the value and what is allowed.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -129,7 +130,7 @@ def parse_regimen(data: dict, where: str = "regimen") -> Regimen:
             )
             continue
         therapy = THERAPIES[modality]()
-        clean = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+        clean: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
         try:
             settings = therapy.Settings(**clean)
         except ValidationError as err:
@@ -156,7 +157,7 @@ def parse_regimen(data: dict, where: str = "regimen") -> Regimen:
     except ValidationError as err:
         problems += [Problem(f"{where}.regimen", e.get("input"), e["msg"]) for e in err.errors()]
         regimen = None
-    if problems:
+    if problems or regimen is None:
         raise ConfigError(problems)
     return regimen
 

@@ -23,6 +23,8 @@ from disctwin.trial.protocol import (
 )
 from disctwin.trial.randomisation import permuted_blocks, randomise, stratum_codes
 from disctwin.trial.replicates import (
+    MIN_SEARCH_REPLICATES,
+    SEARCH_REPLICATES,
     SampleSizeSearch,
     find_sample_size,
     operating_characteristics,
@@ -40,7 +42,9 @@ from disctwin.trial.simulate import (
 
 __all__ = [
     "DISC_VARIABLES",
+    "MIN_SEARCH_REPLICATES",
     "PATIENT_VARIABLES",
+    "SEARCH_REPLICATES",
     "FollowUp",
     "Protocol",
     "ResponseParts",

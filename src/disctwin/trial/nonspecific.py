@@ -22,6 +22,7 @@ same measurement noise).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from disctwin.errors import ConfigError, Problem
 from disctwin.therapies import load_regimen
 from disctwin.trial.endpoints import BASELINE, visit_column
 from disctwin.trial.screening import measure_at
-from disctwin.trial.simulate import TrialResult, _index_levels
+from disctwin.trial.simulate import TrialResult, trial_index_levels
 
 __all__ = ["PARTS", "ResponseParts", "response_parts"]
 
@@ -80,16 +81,18 @@ def response_parts(
         raise ConfigError(Problem("visit", visit, ", ".join(visits)))
     if measure not in ("vas", "nrs", "odi"):
         raise ConfigError(Problem("measure", measure, "vas, nrs, odi"))
+    if result.times_days is None:
+        raise ValueError("the trial result lacks its visit ages (times_days)")
     rows = np.flatnonzero((result.arm == names.index(arm)) & result.included)
     scr = result.screening
     pop = scr.population.take(rows)
     times = result.times_days[rows]
     start = scr.screening_age_days[rows] + protocol.enrolment.screening_to_baseline_days
-    levels = _index_levels(protocol, scr)
+    levels = trial_index_levels(protocol, scr)
     levels = None if levels is None else levels[rows]
     regimen = load_regimen(protocol.regimen_path(protocol.arm[names.index(arm)]))
     engine = engine or Engine()
-    kwargs = {"engine": engine, "index_levels": levels}
+    kwargs: dict[str, Any] = {"engine": engine, "index_levels": levels}
     expecting = simulate_twins(pop, regimen, start, times, blinded=protocol.study.blinded, **kwargs)
     plain = simulate_twins(pop, regimen, start, times, **kwargs)
     col = visit_column(protocol, visit)

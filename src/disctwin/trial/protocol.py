@@ -43,6 +43,8 @@ medical-need gate (:func:`check_protocol`). :func:`dump_protocol` writes TOML ba
 from __future__ import annotations
 
 import math
+import re
+import tomllib
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
@@ -56,7 +58,9 @@ from disctwin.trial.endpoints.base import AnyEndpoint, Endpoint, Name, check_end
 
 __all__ = [
     "DISC_VARIABLES",
+    "ENHANCEMENT_TERMS",
     "MEASURES",
+    "NEED_FLOORS",
     "PATIENT_VARIABLES",
     "Analysis",
     "Arm",
@@ -210,8 +214,10 @@ class Arm(_Frozen):
         allocation: allocation ratio weight (integers; 1:1:2 ...).
         role: ``control`` or ``active`` (comparisons default to each active vs the first
             control).
-        non_therapeutic: the arm enrols without the medical indication on purpose (e.g. a
-            healthy-volunteer safety cohort); needs ``non_therapeutic_reason``.
+        non_therapeutic: the arm enrols without the medical indication on purpose; allowed
+            only for a control arm giving no therapeutic agent (sham, saline, vehicle, none),
+            with ``non_therapeutic_reason``. Therapeutic regimens are for patients with the
+            indication (:class:`MedicalNeed`); enhancement purposes are refused.
     """
 
     name: Name
@@ -355,8 +361,23 @@ class Sequential(_Frozen):
     beta: float = Field(default=0.1, gt=0.0, lt=0.5)
 
 
+def _need_floors() -> dict[str, float]:
+    """The package's medical-need floors (``trial/data/medical_need.toml``)."""
+    from importlib import resources
+
+    text = resources.files("disctwin.trial").joinpath("data", "medical_need.toml").read_text()
+    return {k: float(v["value"]) for k, v in tomllib.loads(text)["floor"].items()}
+
+
+#: The package's floors of the indication (sourced in ``trial/data/medical_need.toml``).
+NEED_FLOORS: dict[str, float] = _need_floors()
+
+
 class MedicalNeed(_Frozen):
     """The indication every therapeutic arm must require at screening (the medical-need gate).
+
+    The floors are the package's (:data:`NEED_FLOORS`, sourced); a protocol may raise them
+    (a stricter indication) but never lower them.
 
     Attributes:
         min_vas / min_nrs: the weakest pain-intensity inclusion accepted (VAS or NRS, at
@@ -364,9 +385,13 @@ class MedicalNeed(_Frozen):
         min_clbp_duration_months: the shortest chronic-pain duration inclusion accepted.
     """
 
-    min_vas: float = Field(default=40.0, ge=0.0, le=100.0)
-    min_nrs: float = Field(default=4.0, ge=0.0, le=10.0)
-    min_clbp_duration_months: float = Field(default=3.0, ge=0.0, le=600.0)
+    min_vas: float = Field(default=NEED_FLOORS["min_vas"], ge=NEED_FLOORS["min_vas"], le=100.0)
+    min_nrs: float = Field(default=NEED_FLOORS["min_nrs"], ge=NEED_FLOORS["min_nrs"], le=10.0)
+    min_clbp_duration_months: float = Field(
+        default=NEED_FLOORS["min_clbp_duration_months"],
+        ge=NEED_FLOORS["min_clbp_duration_months"],
+        le=600.0,
+    )
 
 
 class Protocol(_Frozen):
@@ -625,15 +650,7 @@ def _check_arms(p: Protocol) -> list[Problem]:
                         "sham_intradiscal",
                     )
                 )
-    for i, a in enumerate(p.arm):
-        if a.non_therapeutic and not (a.non_therapeutic_reason or "").strip():
-            problems.append(
-                Problem(
-                    f"arm[{i}] ({a.name}).non_therapeutic_reason",
-                    a.non_therapeutic_reason,
-                    "the reason a non-therapeutic arm enrols patients without the indication",
-                )
-            )
+    problems.extend(_non_therapeutic_arms(p))
     problems.extend(_medical_need(p))
     return problems
 
@@ -798,6 +815,92 @@ _PAIN_FLOOR = {
 _CHRONICITY = ("clbp_duration_months", "moderate_pain_months")
 
 
+#: Words that name an enhancement purpose (lower case, matched as word starts).
+ENHANCEMENT_TERMS = (
+    "enhanc",
+    "performance",
+    "athlet",
+    "sport",
+    "doping",
+    "cosmetic",
+    "lifestyle",
+    "augment",
+    "optimi",
+    "stronger",
+    "endurance",
+    "military",
+    "soldier",
+    "competitive",
+    "recreational",
+    "anti-ageing",
+    "anti-aging",
+    "longevity",
+    "healthy people",
+    "non-medical",
+)
+
+
+def _enhancement(text: str | None) -> str | None:
+    """The enhancement term a text names, if any."""
+    low = (text or "").lower()
+    words = re.findall(r"[a-z][a-z-]*", low)
+    for term in ENHANCEMENT_TERMS:
+        if " " in term and term in low:
+            return term
+        if any(w.startswith(term) for w in words):
+            return term
+    return None
+
+
+def _non_therapeutic_arms(p: Protocol) -> list[Problem]:
+    """Therapy for medical necessity only: an arm may enrol without the indication only as a
+    control (no therapeutic agent), with a reason; no arm, reason or study text may state an
+    enhancement purpose."""
+    problems: list[Problem] = []
+    refusal = (
+        "therapy for medical necessity only: DiscTwin does not simulate enhancement "
+        "(performance, sport, cosmetic or other non-medical) uses"
+    )
+    for field, text in (("study.title", p.study.title),):
+        term = _enhancement(text)
+        if term:
+            problems.append(Problem(field, text, f"{refusal} (names {term!r})"))
+    for i, a in enumerate(p.arm):
+        where = f"arm[{i}] ({a.name})"
+        term = _enhancement(a.non_therapeutic_reason) or _enhancement(a.name)
+        if term:
+            problems.append(
+                Problem(
+                    f"{where}.non_therapeutic_reason" if a.non_therapeutic_reason else where,
+                    a.non_therapeutic_reason or a.name,
+                    f"{refusal} (names {term!r})",
+                )
+            )
+        if not a.non_therapeutic:
+            continue
+        if not (a.non_therapeutic_reason or "").strip():
+            problems.append(
+                Problem(
+                    f"{where}.non_therapeutic_reason",
+                    a.non_therapeutic_reason,
+                    "the reason a non-therapeutic control arm enrols patients without the "
+                    "indication",
+                )
+            )
+        if a.regimen not in CONTROL_REGIMENS or a.role != "control":
+            problems.append(
+                Problem(
+                    f"{where}.non_therapeutic",
+                    True,
+                    "only a control arm giving no therapeutic agent ("
+                    + ", ".join(CONTROL_REGIMENS)
+                    + ") may enrol without the indication: a therapeutic regimen is for "
+                    "patients with the medical need",
+                )
+            )
+    return problems
+
+
 def _medical_need(p: Protocol) -> list[Problem]:
     """Therapy only for medical need: every arm giving a therapeutic regimen must require
     the indication (pain of at least moderate intensity and chronic duration), unless it is
@@ -827,15 +930,15 @@ def _medical_need(p: Protocol) -> list[Problem]:
         )
     problems = []
     for i, a in enumerate(p.arm):
-        if a.regimen in CONTROL_REGIMENS or a.non_therapeutic:
+        if a.regimen in CONTROL_REGIMENS:
             continue
         problems.append(
             Problem(
                 f"arm[{i}] ({a.name})",
                 a.regimen,
                 "a therapeutic arm enrols only patients with the indication: add inclusion "
-                "criteria " + " and ".join(missing) + ", or mark the arm non_therapeutic = true "
-                "with non_therapeutic_reason",
+                "criteria " + " and ".join(missing) + " (the package's floors, "
+                "trial/data/medical_need.toml; non_therapeutic arms may only be controls)",
             )
         )
     return problems

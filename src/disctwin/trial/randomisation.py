@@ -48,7 +48,7 @@ def _blocks(generator: np.random.Generator, allocation: Sequence[int], sizes: Se
     """Endless permuted blocks of arm indices."""
     total = sum(allocation)
     while True:
-        size = int(sizes[generator.integers(len(sizes))]) if len(sizes) > 1 else int(sizes[0])
+        size = int(sizes[int(generator.integers(len(sizes)))]) if len(sizes) > 1 else int(sizes[0])
         per = size // total
         block = np.repeat(np.arange(len(allocation)), [a * per for a in allocation])
         yield from generator.permutation(block).tolist()

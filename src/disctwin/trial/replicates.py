@@ -17,12 +17,16 @@ over R replicates, each with its Monte Carlo standard error:
 * mean patients enrolled and screened; for group-sequential designs the probability of
   stopping at each look for efficacy or futility and the expected sample size.
 
-MC SE of a rate ``p`` is ``sqrt(p (1 - p) / R)``; of a mean, ``sd / sqrt(R)``.
+Each rate comes with its Monte Carlo SE ``sqrt(p (1 - p) / R)`` (``*_mcse``) and its
+Clopper-Pearson exact 95% interval (``*_ci_low``, ``*_ci_high``;
+:mod:`disctwin.stats.montecarlo`), which, unlike the SE, is not zero when no trial (or every
+trial) rejects; a mean has MC SE ``sd / sqrt(R)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import typing
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -33,12 +37,17 @@ from scipy import stats
 from disctwin.engine import Engine
 from disctwin.errors import ConfigError, Problem
 from disctwin.parallel import check_workers, iter_replicates
+from disctwin.stats.montecarlo import Rate, mean_mcse, rate
 from disctwin.trial.protocol import Protocol
 from disctwin.trial.simulate import TrialResult, simulate_trial
 
 __all__ = [
+    "MIN_SEARCH_REPLICATES",
+    "SEARCH_REPLICATES",
+    "EvaluationStore",
     "SampleSizeSearch",
     "analytic_power",
+    "check_search",
     "find_sample_size",
     "operating_characteristics",
     "replicate_rows",
@@ -124,8 +133,9 @@ def run_replicates(
     fn = partial(_replicate, protocol, seed, engine, n_patients, keep)
     frames: list[pd.DataFrame | None] = [None] * len(numbers)
     for position, output in iter_replicates(fn, numbers, workers=workers):
-        if keep:
-            on_trial(output)
+        if isinstance(output, TrialResult):  # kept (keep) for on_trial
+            if on_trial is not None:
+                on_trial(output)
             output = replicate_rows(output)
         frames[position] = output  # the trial itself is let go
     if not frames:
@@ -133,20 +143,19 @@ def run_replicates(
     return pd.concat(frames, ignore_index=True)
 
 
-def _rate(x: pd.Series) -> tuple[float, float]:
-    x = x.dropna().astype(float)
-    if len(x) == 0:
-        return float("nan"), float("nan")
-    p = float(x.mean())
-    return p, float(np.sqrt(p * (1 - p) / len(x)))
+def _rate_columns(name: str, x: pd.Series) -> dict[str, float]:
+    """``name``, ``name_mcse``, ``name_ci_low``, ``name_ci_high`` of the rate of ``x``."""
+    r = rate(x.dropna().to_numpy(dtype=float))
+    return {
+        name: r.estimate,
+        f"{name}_mcse": r.mcse,
+        f"{name}_ci_low": r.low,
+        f"{name}_ci_high": r.high,
+    }
 
 
 def _mean(x: pd.Series) -> tuple[float, float]:
-    x = x.dropna().astype(float)
-    if len(x) == 0:
-        return float("nan"), float("nan")
-    sd = float(x.std(ddof=1)) if len(x) > 1 else float("nan")
-    return float(x.mean()), sd / np.sqrt(len(x))
+    return mean_mcse(x.dropna().to_numpy(dtype=float))
 
 
 def _rmse(err: pd.Series) -> float:
@@ -196,36 +205,31 @@ def _analytic_power(g: pd.DataFrame, alpha: float) -> float:
 
 
 def operating_characteristics(rows: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
-    """One row per endpoint x comparison: rates, bias, coverage, size, stopping (module
-    docs), and for endpoints analysed by ANCOVA the analytic power (:func:`analytic_power`) at the
-    simulated patients' true effect and standard error, to set beside the simulated
-    rejection rate (``alpha``: the protocol's two-sided level)."""
+    """One row per endpoint x comparison: rates (each with MC SE and exact 95% interval),
+    bias, coverage, size, stopping (module docs), and for endpoints analysed by ANCOVA the
+    analytic power (:func:`analytic_power`) at the simulated patients' true effect and
+    standard error, to set beside the simulated rejection rate (``alpha``: the protocol's
+    two-sided level)."""
     out = []
     for (endpoint, comparison), g in rows.groupby(["endpoint", "comparison"], sort=False):
-        reject, reject_se = _rate(g["significant"])
-        success, success_se = _rate(g["success"])
         err = g["estimate"] - g["truth"]
         bias, bias_se = _mean(err)
-        coverage, coverage_se = _rate(g["covered"].dropna().astype(float))
         n_mean, n_se = _mean(g["n_enrolled"])
-        row = {
+        row: dict[str, object] = {
             "endpoint": endpoint,
             "comparison": comparison,
             "primary": bool(g["primary"].iloc[0]),
             "method": g["method"].iloc[0],
             "replicates": len(g),
-            "rejection_rate": reject,
-            "rejection_rate_mcse": reject_se,
+            **_rate_columns("rejection_rate", g["significant"]),
             "analytic_power": _analytic_power(g, alpha),
-            "success_rate": success,
-            "success_rate_mcse": success_se,
+            **_rate_columns("success_rate", g["success"]),
             "mean_estimate": float(g["estimate"].mean()),
             "mean_truth": float(g["truth"].mean()),
             "bias": bias,
             "bias_mcse": bias_se,
             "rmse": _rmse(err),
-            "coverage": coverage,
-            "coverage_mcse": coverage_se,
+            **_rate_columns("coverage", g["covered"]),
             "mean_n_enrolled": n_mean,
             "mean_n_enrolled_mcse": n_se,
             "mean_n_screened": float(g["n_screened"].mean()),
@@ -235,14 +239,35 @@ def operating_characteristics(rows: pd.DataFrame, alpha: float = 0.05) -> pd.Dat
             looks = sorted(g["stopped_at_look"].unique())
             for look in range(1, int(max(looks)) + 1):
                 at = g["stopped_at_look"] == look
-                row[f"stop_efficacy_look{look}"] = float(
-                    (at & (g["decision"] == "efficacy")).mean()
-                )
-                row[f"stop_futility_look{look}"] = float(
-                    (at & (g["decision"] == "futility")).mean()
-                )
+                for decision in ("efficacy", "futility"):
+                    stop = rate((at & (g["decision"] == decision)).to_numpy(dtype=float))
+                    name = f"stop_{decision}_look{look}"
+                    row[name] = stop.estimate
+                    row[f"{name}_ci_low"] = stop.low
+                    row[f"{name}_ci_high"] = stop.high
         out.append(row)
     return pd.DataFrame(out)
+
+
+#: Replicates per evaluated N a sample-size search uses unless told otherwise.
+SEARCH_REPLICATES = 200
+#: The fewest replicates per N a sample-size search accepts: with fewer, a power estimate's
+#: exact 95% interval is wider than +-0.15 near 0.8 (one trial gives power 0 or 1).
+MIN_SEARCH_REPLICATES = 50
+
+
+class EvaluationStore(typing.Protocol):
+    """Where a sample-size search keeps each evaluated N's replicate rows, so that a search
+    started again (same protocol, seed and replicates) reuses them
+    (:class:`disctwin.io.sample_size.SearchDirectory`)."""
+
+    def load(self, n_total: int) -> pd.DataFrame | None:
+        """The rows of N = ``n_total`` if already evaluated, else None."""
+        ...
+
+    def save(self, n_total: int, rows: pd.DataFrame) -> None:
+        """Keep the rows of N = ``n_total``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -250,10 +275,11 @@ class SampleSizeSearch:
     """The outcome of :func:`find_sample_size`.
 
     Attributes:
-        table: one row per total N evaluated: N, per-arm N, power and its MC SE, and for an
-            endpoint analysed by ANCOVA the analytic two-sample power at the simulated effect
-            and SE (two-sided: it counts rejections in either direction, the simulated power only
-            favourable ones).
+        table: one row per total N evaluated: N, per-arm N, power with its MC SE and its
+            Clopper-Pearson exact 95% interval (``power_ci_low``, ``power_ci_high``), and for
+            an endpoint analysed by ANCOVA the analytic two-sample power at the simulated
+            effect and SE (two-sided: it counts rejections in either direction, the
+            simulated power only favourable ones).
         n_total: smallest evaluated N whose estimated power reaches the target (None if
             even the largest does not).
         target_power: the power asked for.
@@ -265,70 +291,126 @@ class SampleSizeSearch:
     target_power: float
     replicates: int
 
+    @property
+    def undistinguished(self) -> list[int]:
+        """The evaluated N whose power interval holds the target: their power is not
+        distinguishable from it with this many replicates."""
+        t = self.table
+        inside = (t["power_ci_low"] <= self.target_power) & (
+            self.target_power <= t["power_ci_high"]
+        )
+        return [int(n) for n in t.loc[inside, "n_total"]]
+
+
+def check_search(
+    protocol: Protocol,
+    target_power: float,
+    replicates: int,
+    grid: Sequence[int] | None = None,
+) -> None:
+    """Refuse a sample-size search that :func:`find_sample_size` would refuse, before
+    anything runs or is written.
+
+    Raises:
+        ConfigError: every problem at once (target, replicates, grid).
+    """
+    step = sum(a.allocation for a in protocol.arm)
+    problems = []
+    if not 0 < target_power < 1:
+        problems.append(Problem("--power", target_power, "a probability in (0, 1)"))
+    if (
+        isinstance(replicates, bool)
+        or not isinstance(replicates, int | np.integer)
+        or not MIN_SEARCH_REPLICATES <= replicates <= 1_000_000
+    ):
+        problems.append(
+            Problem(
+                "--replicates",
+                replicates,
+                f"{MIN_SEARCH_REPLICATES} to 1,000,000 trials per N for a power search "
+                f"(default {SEARCH_REPLICATES}; fewer give power 0 or 1 by chance)",
+            )
+        )
+    if grid is not None:
+        bad = [n for n in grid if isinstance(n, bool) or int(n) != n or n < step or n % step]
+        if not grid or bad:
+            problems.append(
+                Problem(
+                    "--n-grid",
+                    list(grid),
+                    f"total sample sizes that are multiples of the allocation total {step}",
+                )
+            )
+    if problems:
+        raise ConfigError(problems)
+
 
 def find_sample_size(
     protocol: Protocol,
     target_power: float,
     seed: int,
     *,
-    replicates: int = 200,
+    replicates: int = SEARCH_REPLICATES,
     n_min: int | None = None,
     n_max: int = 2_000,
+    grid: Sequence[int] | None = None,
     engine: Engine | None = None,
-    on_evaluation: Callable[[int, float, float], None] | None = None,
+    on_evaluation: Callable[[int, Rate], None] | None = None,
     workers: int = 1,
+    store: EvaluationStore | None = None,
 ) -> SampleSizeSearch:
     """Smallest total sample size whose simulated power for the primary endpoint (every
     comparison's success rate, the lowest one counting) reaches ``target_power``.
 
-    Bisection over a grid of totals that are multiples of the allocation total: power is
-    estimated with ``replicates`` trials at each N (common random numbers: the same
-    replicate seeds at every N, so the power curve is smooth in N); the answer is the
-    smallest evaluated N with estimated power >= target. Each estimate carries its MC SE
-    (``sqrt(p(1-p)/R)``): an N whose power is within about 2 MC SE of the target is not
-    distinguishable from it, which the table shows. ``workers`` processes run each N's
-    replicates (:func:`run_replicates`); the search does not depend on it.
+    Bisection over a grid of totals that are multiples of the allocation total (or, with
+    ``grid``, exactly those totals, each evaluated): power is estimated with ``replicates``
+    trials at each N (common random numbers: the same replicate seeds at every N, so the
+    power curve is smooth in N); the answer is the smallest evaluated N with estimated
+    power >= target. Each estimate carries its MC SE and its exact 95% interval
+    (:mod:`disctwin.stats.montecarlo`): an N whose interval holds the target is not
+    distinguishable from it (:attr:`SampleSizeSearch.undistinguished`). ``workers``
+    processes run each N's replicates (:func:`run_replicates`); the search does not depend
+    on it. ``store`` keeps each N's rows, so a search started again resumes.
+
+    Raises:
+        ConfigError: a target outside (0, 1), fewer than :data:`MIN_SEARCH_REPLICATES`
+            replicates, a grid of totals that are not multiples of the allocation total,
+            or a bad ``workers``.
     """
-    if not 0 < target_power < 1:
-        raise ConfigError(Problem("--power", target_power, "a probability in (0, 1)"))
+    check_search(protocol, target_power, replicates, grid)
     check_workers(workers)
     step = sum(a.allocation for a in protocol.arm)
-    lo_units = max(1, -(-(n_min or 2 * step) // step))
-    hi_units = max(lo_units, n_max // step)
-    evaluated: dict[int, tuple[float, float]] = {}
+    replicates = int(replicates)
+    alpha = protocol.analysis.alpha
+    evaluated: dict[int, tuple[Rate, float]] = {}
 
-    def power(units: int) -> float:
-        n_total = units * step
+    def evaluate(n_total: int) -> float:
         if n_total not in evaluated:
-            rows = run_replicates(
-                protocol, replicates, seed, engine=engine, n_patients=n_total, workers=workers
-            )
+            rows = store.load(n_total) if store is not None else None
+            if rows is None:
+                rows = run_replicates(
+                    protocol, replicates, seed, engine=engine, n_patients=n_total, workers=workers
+                )
+                if store is not None:
+                    store.save(n_total, rows)
             prim = rows[rows["primary"]]
-            by_comparison = prim.groupby("comparison")["success"].mean()
-            weakest = str(by_comparison.idxmin())
-            p = float(by_comparison.min())
-            analytic = _analytic_power(prim[prim["comparison"] == weakest], protocol.analysis.alpha)
-            evaluated[n_total] = (p, float(np.sqrt(p * (1 - p) / replicates)), analytic)
+            by_comparison = prim.groupby("comparison")["success"]
+            weakest = str(by_comparison.mean().idxmin())
+            power = rate(prim.loc[prim["comparison"] == weakest, "success"].to_numpy(float))
+            analytic = _analytic_power(prim[prim["comparison"] == weakest], alpha)
+            evaluated[n_total] = (power, analytic)
             if on_evaluation is not None:
-                on_evaluation(n_total, p, evaluated[n_total][1])
-        return evaluated[n_total][0]
+                on_evaluation(n_total, power)
+        return evaluated[n_total][0].estimate
 
-    # grow the upper end until the target is reached (or n_max), then bisect
-    hi = lo_units
-    while power(hi) < target_power and hi < hi_units:
-        lo_prev, hi = hi, min(hi_units, hi * 2)
-        lo_units = lo_prev
-    found = power(hi) >= target_power
-    if found:
-        lo = lo_units
-        if power(lo) >= target_power:
-            hi = lo
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if power(mid) >= target_power:
-                hi = mid
-            else:
-                lo = mid
+    if grid is not None:
+        totals = sorted({int(n) for n in grid})
+        for n_total in totals:
+            evaluate(n_total)
+        reached = [n for n in totals if evaluated[n][0].estimate >= target_power]
+        answer = reached[0] if reached else None
+    else:
+        answer = _bisect(evaluate, step, target_power, n_min, n_max)
     table = pd.DataFrame(
         [
             {
@@ -336,11 +418,39 @@ def find_sample_size(
                 "n_per_arm": ", ".join(
                     f"{a.name} {n // step * a.allocation}" for a in protocol.arm
                 ),
-                "power": p,
-                "power_mcse": se,
+                "replicates": power.n,
+                "power": power.estimate,
+                "power_mcse": power.mcse,
+                "power_ci_low": power.low,
+                "power_ci_high": power.high,
                 "analytic_power": analytic,
             }
-            for n, (p, se, analytic) in sorted(evaluated.items())
+            for n, (power, analytic) in sorted(evaluated.items())
         ]
     )
-    return SampleSizeSearch(table, hi * step if found else None, target_power, replicates)
+    return SampleSizeSearch(table, answer, target_power, replicates)
+
+
+def _bisect(
+    power: Callable[[int], float], step: int, target: float, n_min: int | None, n_max: int
+) -> int | None:
+    """The smallest multiple of ``step`` in the search range whose ``power`` reaches
+    ``target``: the upper end doubles until it does (or reaches ``n_max``), then bisection."""
+    lo_units = max(1, -(-(n_min or 2 * step) // step))
+    hi_units = max(lo_units, n_max // step)
+    hi = lo_units
+    while power(hi * step) < target and hi < hi_units:
+        lo_prev, hi = hi, min(hi_units, hi * 2)
+        lo_units = lo_prev
+    if power(hi * step) < target:
+        return None
+    lo = lo_units
+    if power(lo * step) >= target:
+        hi = lo
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if power(mid * step) >= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi * step

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.special import expit, logit
@@ -114,7 +115,7 @@ def measure_at(
 ):
     """:func:`disctwin.model.observables.measure` at a patient's visit ages (passing the
     ages where the observation model takes them, for time-correlated pain episodes)."""
-    kwargs = {"times_days": times_days} if _measure_takes_times() else {}
+    kwargs: dict[str, Any] = {"times_days": times_days} if _measure_takes_times() else {}
     return measure(
         disc_true, patient_true, population.parameter_set, seed, population.patient_index, **kwargs
     )
@@ -204,7 +205,7 @@ def _eligibility(protocol: Protocol, variables, disc) -> tuple[np.ndarray, np.nd
     for j, c in enumerate(protocol.eligibility):
         holds = criterion_holds(c, variables, disc)
         fails[:, j] = ~holds if c.kind == "inclusion" else holds
-    return fails, ~fails.any(axis=1)
+    return fails, np.asarray(~fails.any(axis=1))
 
 
 def history_grid_months(lookback_years: float) -> np.ndarray:
@@ -250,16 +251,16 @@ def _history(
     moderate_months = _trailing_months(moderate, months_grid)
     days = months * _DAYS_PER_MONTH
     had_care = u[:, _U_CARE] < hp["conservative_care_probability"].value
-    fmin = hp["conservative_care_min_fraction"].value
+    fmin = hp["conservative_care_min_fraction"].scalar
     care = np.where(
         had_care & (months > 0), months * (fmin + (1 - fmin) * u[:, _U_CARE_FRACTION]), 0
     )
     interventions = poisson.ppf(u[:, _U_INTERVENTIONS], hp["prior_intervention_rate"].value * days)
-    surgery = u[:, _U_SURGERY] < -np.expm1(-hp["prior_surgery_rate"].value * days)
+    surgery = u[:, _U_SURGERY] < -np.expm1(-hp["prior_surgery_rate"].scalar * days)
     p_opioid = expit(
-        logit(hp["opioid_probability"].value)
-        + hp["opioid_log_odds_per_pain_point"].value
-        * (expected_pain - hp["opioid_reference_pain"].value)
+        logit(hp["opioid_probability"].scalar)
+        + hp["opioid_log_odds_per_pain_point"].scalar
+        * (expected_pain - hp["opioid_reference_pain"].scalar)
     )
     opioid = (u[:, _U_OPIOID] < p_opioid) & (months > 0)
     interventions = np.nan_to_num(interventions, nan=0.0)
@@ -287,7 +288,7 @@ def _screen_block(protocol: Protocol, seed: int, index: np.ndarray, engine: Engi
     age_days = (lo + (hi - lo) * u[:, _U_AGE]) * DAYS_PER_YEAR
 
     hp = history_parameters()
-    grid = history_grid_months(hp["history_lookback"].value)
+    grid = history_grid_months(hp["history_lookback"].scalar)
     t0 = START_AGE_YEARS * DAYS_PER_YEAR
     back = age_days[:, None] - _DAYS_PER_MONTH * grid[None, :]  # (n, k), oldest first
     before_start = back <= t0

@@ -32,12 +32,13 @@ import pandas as pd
 
 from disctwin.engine import Engine, simulate_twins
 from disctwin.errors import ConfigError, Problem
-from disctwin.model.records import record_values, records
+from disctwin.model.records import Record, record_values, records
 from disctwin.params import load_covariate_set, load_parameter_set, parameter_set_files
 from disctwin.stats.analysis import Estimate, adjust_p_values
 from disctwin.streams import Stream, patient_generator
 from disctwin.therapies import BUILTIN_REGIMENS, Regimen, load_regimen
 from disctwin.trial.endpoints import (
+    BASELINE,
     METHODS,
     Endpoint,
     FollowUp,
@@ -45,6 +46,7 @@ from disctwin.trial.endpoints import (
     analysis_day,
     apply_dropout,
     apply_intercurrent_events,
+    endpoint_direction,
     endpoint_kind,
     endpoint_truth,
     endpoint_values,
@@ -69,6 +71,8 @@ __all__ = [
     "check_protocol_inputs",
     "protocol_input_files",
     "simulate_trial",
+    "trial_index_levels",
+    "trial_regimens",
 ]
 
 _DAYS_PER_MONTH = 365.25 / 12.0
@@ -171,7 +175,7 @@ def check_protocol_inputs(protocol: Protocol) -> dict[str, Regimen]:
     problems = list(check_protocol(protocol))
     regimens: dict[str, Regimen] = {}
     try:
-        regimens = _load_regimens(protocol)
+        regimens = trial_regimens(protocol)
     except ConfigError as err:
         problems += err.problems
     population = protocol.population
@@ -210,7 +214,12 @@ def protocol_input_files(protocol: Protocol) -> dict[str, str]:
     return files
 
 
-def _load_regimens(protocol: Protocol) -> dict[str, Regimen]:
+def trial_regimens(protocol: Protocol) -> dict[str, Regimen]:
+    """Each arm's regimen, loaded (by the regimen string the protocol gives).
+
+    Raises:
+        ConfigError: every arm whose regimen cannot be loaded, each naming its arm.
+    """
     regimens: dict[str, Regimen] = {}
     problems: list[Problem] = []
     for i, arm in enumerate(protocol.arm):
@@ -229,7 +238,7 @@ def _load_regimens(protocol: Protocol) -> dict[str, Regimen]:
     return regimens
 
 
-def _index_levels(protocol: Protocol, screening: Screening) -> np.ndarray | None:
+def trial_index_levels(protocol: Protocol, screening: Screening) -> np.ndarray | None:
     """(n, 5) levels to treat: those meeting the protocol's index-level criterion (None:
     the regimen's default level)."""
     name = protocol.treatment.index_level_criterion
@@ -274,6 +283,7 @@ def _world(
     seed: int,
     adverse_events: pd.DataFrame,
     screening: Screening,
+    index_levels: np.ndarray | None = None,
 ) -> World:
     status = twins.status_treated if twin == "treated" else twins.status_untreated
     ok = status == 0
@@ -298,15 +308,49 @@ def _world(
     def masked(x):  # a failed integration is a status: its values are missing
         return np.where(ok[:, None], x, np.nan)
 
-    sources = {
-        "measured_disc": disc,
-        "measured_patient": patient,
-        "disc_true": disc_true,
-        "patient_true": patient_true,
+    def values(rec: Record) -> np.ndarray:
+        return record_values(
+            rec,
+            measured_disc=disc,
+            measured_patient=patient,
+            disc_true=disc_true,
+            patient_true=patient_true,
+        )
+
+    measures = {
+        r.name: masked(
+            _at_index_levels(protocol, values(r), index_levels) if r.level == "disc" else values(r)
+        )
+        for r in records("visit")
     }
-    measures = {r.name: masked(record_values(r, **sources)) for r in records("visit")}
     fu = apply_intercurrent_events(protocol, measures, visit_days, seed, population.patient_index)
     return World(name, fu, disc, status, adverse_events)
+
+
+#: The level treated when a protocol names no index-level criterion (a regimen's default).
+_DEFAULT_INDEX_LEVEL = 3  # L4/5
+
+
+def _at_index_levels(
+    protocol: Protocol, values: np.ndarray, index_levels: np.ndarray | None
+) -> np.ndarray:
+    """(n, V) an MRI measure at the visits: the mean over each patient's index levels, at the
+    screening scan (also the baseline) and the visits with an MRI; missing elsewhere."""
+    n = values.shape[0]
+    if index_levels is None:
+        mask = np.zeros((n, values.shape[-1]), dtype=bool)
+        mask[:, _DEFAULT_INDEX_LEVEL] = True
+    else:
+        mask = np.asarray(index_levels, dtype=bool)
+    counts = mask.sum(axis=1)
+    mean = (values.astype(float) * mask[:, None, :]).sum(axis=-1) / np.maximum(counts, 1)[:, None]
+    mean[counts == 0] = np.nan
+    scanned = np.zeros(mean.shape[1], dtype=bool)
+    scanned[0] = True
+    scanned[2:] = [v.mri for v in protocol.visit]
+    out = np.where(scanned[None, :], mean, np.nan)
+    out[:, BASELINE] = out[:, 0]  # the screening scan is the baseline scan
+    return out
 
 
 def _select(worlds: list[World], which: np.ndarray) -> tuple[FollowUp, dict[str, np.ndarray]]:
@@ -349,7 +393,7 @@ def simulate_trial(
     if problems:
         raise ConfigError(problems)
     engine = engine or Engine()
-    regimens = _load_regimens(protocol)
+    regimens = trial_regimens(protocol)
     target = protocol.study.n_patients if n_patients is None else int(n_patients)
 
     scr = screen(protocol, seed, engine=engine, n_target=target)
@@ -378,19 +422,21 @@ def simulate_trial(
     names = list(dict.fromkeys(a.regimen for a in protocol.arm))
     worlds: dict[str, World] = {}
     untreated = None
-    index_levels = _index_levels(protocol, scr)
+    index_levels = trial_index_levels(protocol, scr)
     for name in names:
         res = _twins(
             pop, regimens[name], treatment_age, times, engine, protocol.study.blinded, index_levels
         )
         ae = _adverse_events(res.adverse_events, pop)
-        worlds[name] = _world(protocol, name, res, "treated", pop, times, seed, ae, scr)
+        worlds[name] = _world(
+            protocol, name, res, "treated", pop, times, seed, ae, scr, index_levels
+        )
         if untreated is None:
             untreated = res
     if "none" not in worlds and untreated is not None:
         empty = _adverse_events(None, pop)
         worlds["none"] = _world(
-            protocol, "none", untreated, "untreated", pop, times, seed, empty, scr
+            protocol, "none", untreated, "untreated", pop, times, seed, empty, scr, index_levels
         )
 
     arm_world = np.array([names.index(protocol.arm[a].regimen) for a in arm])
@@ -563,7 +609,7 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
     looks = []
     decision = "final"
     stop_day = float(due_calendar[-1])
-    chosen = None
+    chosen: tuple[int, Estimate, np.ndarray, float] | None = None
     label = f"{c.treatment} vs {c.control}"
     cov = protocol.analysis.covariates
     for j, f in enumerate(seq.information_fractions):
@@ -580,7 +626,7 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
             protocol, e, values, treated[in_trial], follow_up=fu, covariates=covariates
         )
         z = est.estimate / est.se if est.se > 0 else 0.0
-        z = endpoint_kind(e).direction * z  # favourable positive
+        z = endpoint_direction(e) * z  # favourable positive
         b = float(bounds.efficacy[j])
         a = float(bounds.futility[j]) if bounds.futility is not None else -np.inf
         if z >= b:
@@ -607,6 +653,8 @@ def _group_sequential(protocol, observed, worlds, arm, enrol_day, variables):
             decision = "efficacy" if step == "efficacy" else step
             stop_day = day
             break
+    if chosen is None:
+        raise ValueError("a group-sequential design needs at least one look")
     look, est, sub, day = chosen
     truth = _truth(protocol, e, worlds, reg_t, reg_c, sub)
     row = _row(e, label, look, est, truth, 2 * seq.alpha)

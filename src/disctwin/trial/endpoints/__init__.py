@@ -28,12 +28,15 @@ from disctwin.trial.endpoints.base import (
     EndpointValues,
     analysis_day,
     check_endpoint,
+    endpoint_direction,
     endpoint_kind,
     endpoint_truth,
     endpoint_values,
     favourable,
+    parameter_codes,
     register,
     register_method,
+    short_code,
 )
 from disctwin.trial.endpoints.change import Change, PercentChange
 from disctwin.trial.endpoints.composite import Composite
@@ -70,12 +73,15 @@ __all__ = [
     "apply_dropout",
     "apply_intercurrent_events",
     "check_endpoint",
+    "endpoint_direction",
     "endpoint_kind",
     "endpoint_truth",
     "endpoint_values",
     "exact_response_rate",
     "favourable",
+    "parameter_codes",
     "register",
     "register_method",
+    "short_code",
     "visit_column",
 ]

@@ -79,6 +79,7 @@ class AreaUnderCurve(AbstractEndpoint):
     methods = ("ancova",)
     single_arm_method = "one_sample_t"
     direction = -1
+    follows_measure = True
     summary = "area under the change-from-baseline curve up to the visit (per day optional)"
 
     def values(self, endpoint, protocol, fu: FollowUp, due_day) -> EndpointValues:

@@ -34,8 +34,9 @@ meta-test fails if one is not, and every registered kind passes the same contrac
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from disctwin.errors import Problem, suggest
+from disctwin.model.records import record, records
 from disctwin.trial.endpoints.followup import FollowUp
 
 if TYPE_CHECKING:  # the protocol module reads this registry: no import cycle
@@ -74,8 +76,10 @@ __all__ = [
     "endpoint_truth",
     "endpoint_values",
     "favourable",
+    "parameter_codes",
     "register",
     "register_method",
+    "short_code",
 ]
 
 #: A name in a protocol (arm, visit, endpoint).
@@ -86,7 +90,7 @@ class Endpoint(BaseModel):
     """The protocol fields every endpoint has; each kind's ``Settings`` adds its own.
 
     Attributes:
-        name: endpoint name (PARAMCD in the ADaM output, upper-cased, 8 characters).
+        name: endpoint name (its ADaM PARAMCD is :func:`parameter_codes`' abbreviation).
         kind: a registered endpoint kind (:data:`ENDPOINTS`).
         measure: the measure it reads (:data:`disctwin.trial.protocol.MEASURES`); its
             baseline is the ANCOVA and logistic covariate.
@@ -98,9 +102,19 @@ class Endpoint(BaseModel):
 
     name: Name
     kind: str
-    measure: Literal["vas", "nrs", "odi", "opioid_mme"] = "vas"
+    measure: str = "vas"
     analysis: str | None = None
     primary: bool = False
+
+    @field_validator("measure")
+    @classmethod
+    def _a_visit_measure(cls, measure: str) -> str:
+        names = [r.name for r in records("visit")]
+        if measure not in names:
+            raise PydanticCustomError(
+                "unknown_name", "one of the visit measures: {names}", {"names": ", ".join(names)}
+            )
+        return measure
 
     @field_validator("kind")
     @classmethod
@@ -149,12 +163,32 @@ class EndpointValues:
         event: (n,) 1 event, 0 censored (time to event only; else None).
         available: (n,) the patient counts in the analysis (visit due; for change endpoints
             also attended).
+        imputed: (n,) the value is imputed, not observed (a responder's missed visit counted
+            as non-response: ADaM ``DTYPE = "NRI"``); None: no value is imputed.
     """
 
     value: np.ndarray
     baseline: np.ndarray
     event: np.ndarray | None
     available: np.ndarray
+    imputed: np.ndarray | None = None
+
+    def subset(self, rows: np.ndarray) -> EndpointValues:
+        """The same endpoint for the patients ``rows`` (indices or a mask)."""
+        return EndpointValues(
+            self.value[rows],
+            self.baseline[rows],
+            None if self.event is None else self.event[rows],
+            self.available[rows],
+            None if self.imputed is None else self.imputed[rows],
+        )
+
+    @property
+    def events(self) -> np.ndarray:
+        """:attr:`event` of a time-to-event endpoint."""
+        if self.event is None:
+            raise ValueError("not a time-to-event endpoint: no event indicators")
+        return self.event
 
 
 @dataclass(frozen=True)
@@ -182,6 +216,13 @@ class AnalysisData:
     def keep(self) -> np.ndarray:
         """(n,) the patients counted (:attr:`EndpointValues.available`)."""
         return self.values.available
+
+    @property
+    def arms(self) -> np.ndarray:
+        """(n,) 1 treated, 0 control: :attr:`treated` of a comparison of two arms."""
+        if self.treated is None:
+            raise ValueError("this analysis compares two arms; a single-arm cohort has one")
+        return self.treated
 
 
 class AbstractMethod(ABC):
@@ -241,9 +282,20 @@ class AbstractEndpoint(ABC):
         """The estimand in the same patients under the two arms' regimens."""
         return METHODS[endpoint.method]().truth(treated, control)
 
-    def favourable(self, effect: float) -> bool:
+    #: the kind's value moves with its measure (change, area): a measure for which higher
+    #: is better (MRI T2, disc height) turns its direction round
+    follows_measure: ClassVar[bool] = False
+
+    def sign(self, endpoint: Endpoint) -> int:
+        """-1 when a lower value of this endpoint favours the treatment, +1 when higher."""
+        if self.follows_measure and record(endpoint.measure).better == "higher":
+            return -self.direction
+        return self.direction
+
+    def favourable(self, effect: float, endpoint: Endpoint | None = None) -> bool:
         """True when ``effect`` (estimate minus its null) favours the treatment."""
-        return bool(self.direction * effect > 0)
+        sign = self.direction if endpoint is None else self.sign(endpoint)
+        return bool(sign * effect > 0)
 
     def adam_rows(
         self, endpoint: Endpoint, values: EndpointValues, subjects: pd.DataFrame
@@ -309,7 +361,12 @@ def endpoint_truth(
 
 def favourable(endpoint: Endpoint, estimate: float) -> bool:
     """True when an effect estimate (treatment minus control) favours the treatment."""
-    return endpoint_kind(endpoint).favourable(estimate)
+    return endpoint_kind(endpoint).favourable(estimate, endpoint)
+
+
+def endpoint_direction(endpoint: Endpoint) -> int:
+    """-1 when a lower value of ``endpoint`` favours the treatment, +1 when higher."""
+    return endpoint_kind(endpoint).sign(endpoint)
 
 
 def analysis_day(protocol: Protocol, endpoint: Endpoint) -> float:
@@ -334,6 +391,25 @@ def check_endpoint(field: str, endpoint: Endpoint, protocol: Protocol) -> list[P
     single-arm rules."""
     kind = endpoint_kind(endpoint)
     problems = kind.check(endpoint, protocol, field)
+    measured = record(endpoint.measure)
+    if measured.level == "disc" and not kind.follows_measure:
+        kinds = [k for k, c in ENDPOINTS.items() if c.follows_measure]
+        problems.append(
+            Problem(
+                f"{field}.measure",
+                endpoint.measure,
+                f"a patient-reported measure for kind {endpoint.kind!r}; MRI measures are read "
+                "by kinds " + ", ".join(kinds),
+            )
+        )
+    if measured.level == "disc" and not any(v.mri for v in protocol.visit):
+        problems.append(
+            Problem(
+                f"{field}.measure",
+                endpoint.measure,
+                "an MRI measure needs visits with mri = true (none has an MRI)",
+            )
+        )
     single_arm = protocol.study.design == "single_arm"
     allowed = kind.methods
     if single_arm and kind.single_arm_method == "exact":
@@ -375,7 +451,7 @@ def adqs_subject_rows(
     columns = {
         "USUBJID": subjects["USUBJID"],
         "ARM": subjects["ARM"],
-        "PARAMCD": endpoint.name.upper()[:8],
+        "PARAMCD": short_code(endpoint.name),
         "PARAM": f"{endpoint.kind}: {endpoint.name}",
         "AVISIT": (visit or "").upper(),
         "AVISITN": np.nan,
@@ -386,4 +462,88 @@ def adqs_subject_rows(
         columns["AVALC"] = np.where(v > 0.5, "Y", "N")
     columns["BASE"] = values.baseline  # of the endpoint's measure
     columns["ANL01FL"] = np.where(values.available, "Y", "N")
+    imputed = np.zeros(len(v), dtype=bool) if values.imputed is None else values.imputed
+    columns["DTYPE"] = np.where(imputed, "NRI", "")
     return pd.DataFrame(columns)
+
+
+# ----------------------------------------------------------------- ADaM parameter codes
+
+_CODE_WIDTH = 8
+_VOWELS = frozenset("AEIOU")
+
+
+def short_code(name: str, width: int = _CODE_WIDTH) -> str:
+    """A deterministic abbreviation of ``name`` to at most ``width`` characters that is a
+    SAS name (letters, digits, underscores; a letter first), for ADaM ``PARAMCD``
+    (ADaMIG 1.3 section 3.3.4: at most 8 characters, starting with a letter).
+
+    Tried in order, the first that fits: the name upper-cased; without underscores; then
+    without the vowels after each word's first letter, the longest word first, one word at
+    a time; then truncated, keeping the trailing digits (usually the visit): ``vas30_m12``
+    -> ``VAS30M12``, ``responder_m6`` -> ``RSPNDRM6``, ``vas_auc_m12`` -> ``VSAUCM12``,
+    ``time_to_surgery_m24`` -> ``TMTSRG24``. Different names may share a code:
+    :func:`parameter_codes` makes a protocol's codes unique.
+
+    >>> short_code("vas30_m12"), short_code("responder_m6"), short_code("odi")
+    ('VAS30M12', 'RSPNDRM6', 'ODI')
+    >>> short_code("vas_auc_m12"), short_code("time_to_surgery_m24")
+    ('VSAUCM12', 'TMTSRG24')
+    """
+    upper = "".join(c if c.isalnum() and c.isascii() else "_" for c in name.upper())
+    if not upper or not upper[0].isalpha():
+        upper = "P" + upper
+    if len(upper) <= width:
+        return upper
+    parts = [p for p in upper.split("_") if p]
+    joined = "".join(parts)
+    if len(joined) <= width:
+        return joined
+    # drop the vowels after a word's first letter, the longest word first, until it fits
+    for k in sorted(range(len(parts)), key=lambda j: -len(parts[j])):
+        parts[k] = parts[k][0] + "".join(c for c in parts[k][1:] if c not in _VOWELS)
+        if len("".join(parts)) <= width:
+            return "".join(parts)
+    squeezed = "".join(parts)
+    digits = len(squeezed) - len(squeezed.rstrip("0123456789"))
+    digits = min(digits, width - 1)
+    return squeezed[: width - digits] + (squeezed[-digits:] if digits else "")
+
+
+def parameter_codes(
+    names: Sequence[str], reserved: Iterable[str] = (), width: int = _CODE_WIDTH
+) -> dict[str, str]:
+    """Unique ``PARAMCD`` of each of ``names`` (in order): its :func:`short_code`, or, where
+    that is taken (by an earlier name or by ``reserved``, e.g. the per-visit measures'
+    codes), the code with ``A``, ``B``, ... (then ``AA``, ``AB``, ...) put before its
+    trailing digits (usually the visit), replacing the characters before them where the code
+    would pass ``width``, until free. Deterministic: the same names in the same order give
+    the same codes.
+
+    >>> parameter_codes(["vas_resp_m6", "vas_rsp_m6", "vas"], reserved=["VAS"])
+    {'vas_resp_m6': 'VASRSPM6', 'vas_rsp_m6': 'VASRSPA6', 'vas': 'VASA'}
+    """
+    used = {str(r) for r in reserved}
+    out: dict[str, str] = {}
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    for name in names:
+        if name in out:
+            continue
+        code = short_code(name, width)
+        k = 0
+        candidate = code
+        while candidate in used:
+            suffix, n = "", k
+            while True:  # bijective base-26: A..Z, AA..ZZ, ...
+                suffix = letters[n % 26] + suffix
+                n = n // 26 - 1
+                if n < 0:
+                    break
+            # the suffix goes before the trailing digits (usually the visit), kept
+            digits = code[len(code.rstrip("0123456789")) :][: width - len(suffix) - 1]
+            head = code[: len(code) - len(digits)]
+            candidate = head[: width - len(suffix) - len(digits)] + suffix + digits
+            k += 1
+        used.add(candidate)
+        out[name] = candidate
+    return out

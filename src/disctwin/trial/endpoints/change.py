@@ -54,6 +54,7 @@ class Change(AbstractEndpoint):
     methods = ("ancova", "mmrm")
     single_arm_method = "one_sample_t"
     direction = -1
+    follows_measure = True
     summary = "value at the visit minus baseline"
     percent = False
 

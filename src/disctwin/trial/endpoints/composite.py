@@ -50,7 +50,10 @@ class Composite(AbstractEndpoint):
         if endpoint.no_further_intervention:
             ok &= fu.intervention_at > max(cols)
         base = fu.measure(endpoint.measure)[:, BASELINE]
-        return EndpointValues((ok & due).astype(float), base, None, due)
+        # non-responder imputation: a missed component visit made the patient fail
+        missed = ~np.all(fu.attended[:, cols], axis=1)
+        imputed = due & ~ok & missed
+        return EndpointValues((ok & due).astype(float), base, None, due, imputed)
 
     def analysis_day(self, endpoint, protocol) -> float:
         return max(

@@ -43,6 +43,7 @@ from disctwin.trial.endpoints.base import (
     endpoint_kind,
     register_method,
 )
+from disctwin.trial.endpoints.change import ChangeSettings
 from disctwin.trial.endpoints.followup import BASELINE, visit_column
 
 __all__ = ["analyse_endpoint", "exact_response_rate"]
@@ -59,7 +60,7 @@ class Ancova(AbstractMethod):
         keep, v = data.keep, data.values
         cov = {k: x[keep] for k, x in data.covariates.items()} if data.covariates else None
         return ancova(
-            v.value[keep], v.baseline[keep], data.treated[keep], covariates=cov, alpha=data.alpha
+            v.value[keep], v.baseline[keep], data.arms[keep], covariates=cov, alpha=data.alpha
         )
 
 
@@ -71,6 +72,9 @@ class Mmrm(AbstractMethod):
 
     def analyse(self, data: AnalysisData) -> Estimate:
         e, fu, protocol = data.endpoint, data.follow_up, data.protocol
+        if not isinstance(e, ChangeSettings) or e.visit is None or fu is None:
+            raise ValueError(f"analysis {self.name!r} needs a change at a visit and the follow-up")
+        treated = data.arms
         kind = endpoint_kind(e)
         last = [v.name for v in protocol.visit].index(e.visit)
         base = fu.measure(e.measure)[:, BASELINE]
@@ -80,7 +84,7 @@ class Mmrm(AbstractMethod):
             value = kind.values_at_visit(e, fu, col)
             ok = fu.attended[:, col] & np.isfinite(value)
             for i in np.flatnonzero(ok):
-                rows.append((int(i), j, int(data.treated[i]), float(base[i]), float(value[i])))
+                rows.append((int(i), j, int(treated[i]), float(base[i]), float(value[i])))
         columns = ["subject", "visit", "treated", "baseline", "change"]
         return mmrm(pd.DataFrame(rows, columns=columns), at_visit=last, alpha=data.alpha)
 
@@ -93,7 +97,7 @@ class RiskDifference(AbstractMethod):
 
     def analyse(self, data: AnalysisData) -> Estimate:
         keep = data.keep
-        return risk_difference(data.values.value[keep], data.treated[keep], alpha=data.alpha)
+        return risk_difference(data.values.value[keep], data.arms[keep], alpha=data.alpha)
 
 
 @register_method
@@ -105,7 +109,7 @@ class Logistic(AbstractMethod):
     def analyse(self, data: AnalysisData) -> Estimate:
         keep, v = data.keep, data.values
         return responder_logistic(
-            v.value[keep], data.treated[keep], baseline=v.baseline[keep], alpha=data.alpha
+            v.value[keep], data.arms[keep], baseline=v.baseline[keep], alpha=data.alpha
         )
 
     def truth(self, treated: EndpointValues, control: EndpointValues) -> float:
@@ -126,17 +130,17 @@ class Cox(AbstractMethod):
 
     def analyse(self, data: AnalysisData) -> Estimate:
         keep, v = data.keep, data.values
-        return time_to_event(v.value[keep], v.event[keep], data.treated[keep], alpha=data.alpha)
+        return time_to_event(v.value[keep], v.events[keep], data.arms[keep], alpha=data.alpha)
 
     def truth(self, treated: EndpointValues, control: EndpointValues) -> float:
         """Cox log hazard ratio of the two worlds' times (each patient once per world; 0
         when both worlds are identical, NaN otherwise without events in a world)."""
         ok = treated.available & control.available
         same = np.array_equal(treated.value[ok], control.value[ok], equal_nan=True)
-        if same and np.array_equal(treated.event[ok], control.event[ok]):
+        if same and np.array_equal(treated.events[ok], control.events[ok]):
             return 0.0  # identical potential outcomes: no effect, with or without events
         times = np.concatenate([treated.value[ok], control.value[ok]])
-        events = np.concatenate([treated.event[ok], control.event[ok]])
+        events = np.concatenate([treated.events[ok], control.events[ok]])
         arm = np.repeat([1.0, 0.0], int(ok.sum()))
         try:
             return float(time_to_event(times, events, arm).estimate)

@@ -88,7 +88,8 @@ class Responder(AbstractEndpoint):
         col = visit_column(protocol, endpoint.visit)
         due = fu.visit_days[col] <= due_day
         base = fu.measure(endpoint.measure)[:, BASELINE]
-        return EndpointValues(responds(endpoint, fu, col, due), base, None, due)
+        imputed = due & ~fu.attended[:, col]  # non-responder imputation
+        return EndpointValues(responds(endpoint, fu, col, due), base, None, due, imputed)
 
     def analysis_day(self, endpoint, protocol) -> float:
         return protocol.visit_named(endpoint.visit).day

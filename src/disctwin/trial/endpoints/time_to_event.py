@@ -13,7 +13,13 @@ import numpy as np
 import pandas as pd
 
 from disctwin.errors import Problem
-from disctwin.trial.endpoints.base import AbstractEndpoint, Endpoint, EndpointValues, register
+from disctwin.trial.endpoints.base import (
+    AbstractEndpoint,
+    Endpoint,
+    EndpointValues,
+    register,
+    short_code,
+)
 from disctwin.trial.endpoints.followup import BASELINE
 from disctwin.trial.endpoints.responder import check_opioid_threshold
 
@@ -93,17 +99,26 @@ class TimeToEvent(AbstractEndpoint):
         return problems
 
     def adam_rows(self, endpoint, values, subjects):
-        keep = values.available
-        event = values.event[keep]
+        """One ADTTE record per subject: AVAL days after baseline, ``CNSR`` 1 censored at
+        the last visit attended; a patient lost before the first visit (not analysed,
+        ``ANL01FL = "N"``) is censored at day 1 of the study (AVAL 0)."""
+        analysed = values.available
+        event = np.where(analysed, values.event, 0.0)
         frame = pd.DataFrame(
             {
-                "USUBJID": subjects["USUBJID"].to_numpy()[keep],
-                "ARM": subjects["ARM"].to_numpy()[keep],
-                "PARAMCD": endpoint.name.upper()[:8],
+                "USUBJID": subjects["USUBJID"].to_numpy(),
+                "ARM": subjects["ARM"].to_numpy(),
+                "PARAMCD": short_code(endpoint.name),
                 "PARAM": f"time to {endpoint.event} (days)",
-                "AVAL": values.value[keep],
+                "AVAL": np.where(analysed, values.value, 0.0),
                 "CNSR": (1 - event).astype(np.int64),
                 "EVNTDESC": np.where(event > 0, endpoint.event.upper(), ""),
+                "CNSDTDSC": np.where(
+                    event > 0,
+                    "",
+                    np.where(analysed, "LAST VISIT ATTENDED", "LOST BEFORE FIRST VISIT"),
+                ),
+                "ANL01FL": np.where(analysed, "Y", "N"),
             }
         )
         return {"adtte": frame}
