@@ -67,3 +67,32 @@ def test_trial_replicates_are_identical_with_two_workers():
     two = run_replicates(protocol, 2, 5, workers=2, on_trial=lambda t: trials.append(t.replicate))
     pd.testing.assert_frame_equal(one, two)
     assert sorted(trials) == [0, 1] and list(two["replicate"].unique()) == [0, 1]
+
+
+def test_a_million_replicates_are_not_all_queued_at_once(monkeypatch):
+    """Memory stays flat: only a few replicates per worker are submitted ahead."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from disctwin import parallel
+
+    queued: list[int] = []
+
+    class Counting(ThreadPoolExecutor):  # threads stand in for the spawned processes
+        def __init__(self, max_workers, mp_context=None):
+            super().__init__(max_workers=max_workers)
+            self.pending = 0
+
+        def submit(self, fn, *args):
+            self.pending += 1
+            queued.append(self.pending)
+            future = super().submit(fn, *args)
+            future.add_done_callback(lambda _f: self._done())
+            return future
+
+        def _done(self):
+            self.pending -= 1
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", Counting)
+    results = map_replicates(abs, range(-2000, 0), workers=2)
+    assert results == [abs(r) for r in range(-2000, 0)]
+    assert max(queued) <= 2 * 4  # QUEUED_PER_WORKER per worker

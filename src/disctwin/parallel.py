@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from itertools import islice
 from typing import TypeVar
 
 from disctwin.errors import ConfigError, Problem
@@ -47,6 +48,9 @@ __all__ = ["MAX_WORKERS", "check_workers", "iter_replicates", "map_replicates"]
 
 #: The most worker processes a run may ask for.
 MAX_WORKERS = 256
+#: Replicates queued per worker process at a time: a run of a million replicates holds a
+#: few in flight, not a million pending tasks (memory stays flat however many are asked).
+QUEUED_PER_WORKER = 4
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -71,7 +75,8 @@ def iter_replicates(
     ``position`` is the replicate's index in ``replicates``. With one worker the replicates
     run here, in order; with more, in spawned processes, yielded in the order they finish.
     If one raises, the replicates not yet started are cancelled and the error propagates
-    (after the running ones end).
+    (after the running ones end). At most :data:`QUEUED_PER_WORKER` replicates per worker
+    are submitted ahead, so memory does not grow with the number of replicates.
 
     Raises:
         ConfigError: ``workers`` outside 1 to :data:`MAX_WORKERS` (field ``--workers``).
@@ -84,11 +89,19 @@ def iter_replicates(
         return
     # spawn, not fork: forking a process that already runs OpenMP threads is unsafe
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=context) as pool:
-        futures = {pool.submit(fn, item): position for position, item in enumerate(items)}
+    n_workers = min(workers, len(items))
+    queue = enumerate(items)
+    pending: dict[Future[Result], int] = {}
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
         try:
-            for future in as_completed(futures):
-                yield futures[future], future.result()
+            while True:
+                for position, item in islice(queue, QUEUED_PER_WORKER * n_workers - len(pending)):
+                    pending[pool.submit(fn, item)] = position
+                if not pending:
+                    return
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield pending.pop(future), future.result()
         except BaseException:  # an error, Ctrl-C, or the consumer stopping early
             pool.shutdown(wait=True, cancel_futures=True)
             raise

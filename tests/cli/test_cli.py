@@ -96,3 +96,35 @@ def test_sensitivity_command(tmp_path):
 def test_sensitivity_bad_output_name():
     result = runner.invoke(app, ["sensitivity", "--outputs", "chronic_pian@40"])
     assert result.exit_code == 2 and "did you mean 'chronic_pain'" in result.output
+
+
+def test_a_truncated_part_is_detected_on_resume_and_written_again(tmp_path):
+    out = tmp_path / "run"
+    assert _simulate_small(out).exit_code == 0
+    part = out / "patients" / "part-00000.parquet"
+    whole = part.read_bytes()
+    part.write_bytes(whole[: len(whole) // 3])
+    again = _simulate_small(out)
+    assert again.exit_code == 0, again.output
+    assert "parts written 1, resumed 0" in " ".join(again.output.split())
+    assert part.read_bytes() == whole
+
+
+def test_a_resumed_simulation_whose_parameter_file_changed_is_refused(tmp_path):
+    overlay = tmp_path / "overlay.toml"
+    overlay.write_text('[set]\nbase = "calibrated"\n')
+    args = [
+        "simulate",
+        "--n-patients",
+        "3",
+        "--ages",
+        "20",
+        "--quiet",
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    assert runner.invoke(app, [*args, "--parameters", str(overlay)]).exit_code == 0
+    overlay.write_text('[set]\nbase = "calibrated"\n# the same set, another file\n')
+    result = runner.invoke(app, [*args, "--parameters", str(overlay)])
+    assert result.exit_code == 2
+    assert f"the content of {overlay} (parameter_file) changed" in result.output

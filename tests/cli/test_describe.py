@@ -13,7 +13,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "model.md"
 
 def test_docs_model_md_is_the_generated_reference():
     assert DOC.read_text(encoding="utf-8") == describe_markdown(), (
-        "docs/model.md is stale: regenerate with `disctwin describe --out docs/model.md`"
+        "docs/model.md is stale: regenerate with `disctwin describe --out docs/model.md --force`"
     )
 
 

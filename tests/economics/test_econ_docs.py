@@ -26,7 +26,7 @@ def test_docs_economics_md_is_the_generated_reference():
     doc = Path(__file__).resolve().parents[2] / "docs" / "economics.md"
     assert doc.read_text(encoding="utf-8") == economics_markdown(), (
         "docs/economics.md is stale: regenerate with "
-        "`disctwin economics-docs --out docs/economics.md`"
+        "`disctwin economics-docs --out docs/economics.md --force`"
     )
 
 

@@ -4,6 +4,8 @@ manifest (:mod:`disctwin.io.rundir`)."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -149,3 +151,147 @@ def test_atomic_path_can_replace_a_whole_directory(tmp_path):
         (tmp / "results.csv").write_text("new")
     assert [p.name for p in out.iterdir()] == ["results.csv"]
     assert not _leftovers(tmp_path)
+
+
+# ------------------------------------------------------------------ checksums and inputs
+
+
+def test_a_truncated_or_edited_part_is_not_done_and_is_written_again(tmp_path):
+    out = tmp_path / "run"
+    run = RunDirectory.open(out, RUN, subdirectories=("parts",))
+    run.write_parquet(TABLE, "parts/part-00000.parquet")
+    run.complete()
+    part = out / "parts" / "part-00000.parquet"
+    whole = part.read_bytes()
+    part.write_bytes(whole[: len(whole) // 2])  # cut short by someone else's copy
+    again = RunDirectory.open(out, RUN, subdirectories=("parts",))
+    assert not again.is_done("parts/part-00000.parquet")
+    again.write_parquet(TABLE, "parts/part-00000.parquet")
+    assert part.read_bytes() == whole
+    assert RunDirectory.open(out, RUN).is_done("parts/part-00000.parquet")
+
+
+def test_a_part_in_place_but_not_recorded_is_not_done(tmp_path):
+    """A run killed between the rename and the checksum line: the part is written again."""
+    run = RunDirectory.open(tmp_path, RUN, subdirectories=("parts",))
+    rundir.write_parquet(TABLE, tmp_path / "parts" / "part-00000.parquet", RUN)
+    assert not RunDirectory.open(tmp_path, RUN).is_done("parts/part-00000.parquet")
+    assert run.path == tmp_path
+
+
+def test_a_replicate_directory_with_a_file_changed_or_added_is_not_done(tmp_path):
+    run = RunDirectory.open(tmp_path, RUN, subdirectories=("replicates",))
+    with run.directory("replicates/r00000") as tmp:
+        (tmp / "results.parquet").write_bytes(b"done")
+    assert RunDirectory.open(tmp_path, RUN).is_done("replicates/r00000")
+    (tmp_path / "replicates" / "r00000" / "extra.parquet").write_bytes(b"?")
+    assert not RunDirectory.open(tmp_path, RUN).is_done("replicates/r00000")
+    # written again, it replaces the damaged directory whole
+    again = RunDirectory.open(tmp_path, RUN)
+    with again.directory("replicates/r00000") as tmp:
+        (tmp / "results.parquet").write_bytes(b"done")
+    assert sorted(p.name for p in (tmp_path / "replicates" / "r00000").iterdir()) == [
+        "results.parquet"
+    ]
+    assert RunDirectory.open(tmp_path, RUN).is_done("replicates/r00000")
+
+
+def test_a_checksum_line_cut_short_by_a_kill_is_ignored(tmp_path):
+    run = RunDirectory.open(tmp_path, RUN, subdirectories=("parts",))
+    run.write_parquet(TABLE, "parts/part-00000.parquet")
+    with (tmp_path / rundir.CHECKSUMS).open("a") as fh:
+        fh.write('{"part": "parts/part-00001.parq')
+    again = RunDirectory.open(tmp_path, RUN)
+    assert again.is_done("parts/part-00000.parquet")
+    assert not again.is_done("parts/part-00001.parquet")
+
+
+def test_a_resumed_run_whose_input_file_changed_is_refused_naming_the_file(tmp_path):
+    from disctwin.io.provenance import input_files, provenance
+
+    regimen = tmp_path / "regimen.toml"
+    regimen.write_text("dose = 1e10\n")
+    first = provenance({"seed": 1}, input_files({"--regimen": regimen}))
+    RunDirectory.open(tmp_path / "run", first).write_parquet(TABLE, "part.parquet")
+    assert RunDirectory.open(tmp_path / "run", first).is_done("part.parquet")  # unchanged
+
+    regimen.write_text("dose = 1e11\n")
+    edited = provenance({"seed": 1}, input_files({"--regimen": regimen}))
+    with pytest.raises(ConfigError, match="different run") as err:
+        RunDirectory.open(tmp_path / "run", edited, field="--out")
+    assert f"the content of {regimen} (--regimen) changed" in _problem(err).allowed
+
+
+def test_a_run_stopped_before_its_first_part_is_started_afresh_by_another(tmp_path):
+    out = tmp_path / "run"
+    failed = RunDirectory.open(out, RUN, subdirectories=("discs",))
+    with pytest.raises(RuntimeError), failed.running():
+        raise RuntimeError("unknown region")
+    assert json.loads((out / MANIFEST).read_text())["failed"] == "RuntimeError: unknown region"
+    corrected = {**RUN, "config": {"seed": 2}}
+    run = RunDirectory.open(out, corrected, subdirectories=("replicates",))
+    assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, "replicates"])
+    assert run.manifest["provenance"] == corrected
+
+
+def test_a_stopped_run_that_wrote_results_is_still_refused_to_another(tmp_path):
+    run = RunDirectory.open(tmp_path, RUN)
+    run.write_parquet(TABLE, "part.parquet")
+    with pytest.raises(ConfigError, match="different run"):
+        RunDirectory.open(tmp_path, {**RUN, "config": {"seed": 2}})
+    assert (tmp_path / "part.parquet").is_file()
+
+
+def test_an_interrupted_run_is_not_marked_failed(tmp_path):
+    run = RunDirectory.open(tmp_path, RUN)
+    with pytest.raises(KeyboardInterrupt), run.running():
+        raise KeyboardInterrupt
+    assert "failed" not in json.loads((tmp_path / MANIFEST).read_text())
+
+
+# ------------------------------------------------------------------------- output paths
+
+
+@pytest.mark.parametrize(
+    ("make", "path", "kind", "says"),
+    [
+        (None, "", "file", "empty string"),
+        (None, "", "directory", "empty string"),
+        ("dir", "x", "file", "a directory exists there"),
+        (None, "no/such/x.csv", "file", "no/such does not exist"),
+        ("file", "x/y.csv", "file", "x is a file"),
+        ("file", "x", "file", "add --force to replace it"),
+        ("file", "x", "directory", "a file exists there"),
+        ("file", "x/run/a", "directory", "x on the way is a file"),
+    ],
+)
+def test_output_paths_are_checked_before_any_work(tmp_path, monkeypatch, make, path, kind, says):
+    monkeypatch.chdir(tmp_path)
+    if make == "dir":
+        (tmp_path / "x").mkdir()
+    elif make == "file":
+        (tmp_path / "x").write_text("mine")
+    with pytest.raises(ConfigError, match=says) as err:
+        rundir.check_output_path(path, "--out", kind)
+    assert _problem(err).field == "--out" and _problem(err).value == path
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["x"] if make else [])
+
+
+def test_an_existing_file_may_be_replaced_and_new_directories_are_fine(tmp_path):
+    (tmp_path / "x").write_text("old")
+    assert rundir.check_output_path(tmp_path / "x", "--out", "file", replace=True)
+    assert rundir.check_output_path(tmp_path / "a" / "b", "--out", "directory")
+    assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.parametrize("kind", ["file", "directory"])
+def test_an_output_path_that_cannot_be_written_is_refused(tmp_path, monkeypatch, kind):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, m: Path(p) != locked and real(p, m))
+    with pytest.raises(ConfigError, match=r"not writable|write to"):
+        rundir.check_output_path(locked / "out", "--out", kind)
+    with pytest.raises(ConfigError, match="write to"):
+        RunDirectory.open(locked / "run", RUN, field="--out")
+    assert list(locked.iterdir()) == []

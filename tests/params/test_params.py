@@ -81,3 +81,57 @@ def test_digest_changes_with_values(ps):
 def test_covariates_load():
     cs = load_covariate_set()
     assert {"smoker", "manual_labour", "bmi", "genetic_risk_score"} <= set(cs.names)
+
+
+def _overlay(path, text):
+    path.write_text(text)
+    return path
+
+
+def test_an_overlay_whose_bases_lead_back_to_it_is_refused_naming_the_chain(tmp_path):
+    _overlay(tmp_path / "a.toml", '[set]\nbase = "b.toml"\n')
+    _overlay(tmp_path / "b.toml", '[set]\nbase = "a.toml"\n')
+    with pytest.raises(ConfigError, match="does not lead back here") as err:
+        load_parameter_set(tmp_path / "a.toml")
+    (problem,) = err.value.problems
+    chain = f"{tmp_path / 'a.toml'} -> {tmp_path / 'b.toml'} -> {tmp_path / 'a.toml'}"
+    assert chain in problem.allowed
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "hint"),
+    [
+        ('[[overide]]\nname = "pain_scale"\n', "[overide]", "override"),
+        ('[[override]]\nname = "pain_scale"\nvaleu = 1.0\n', "override[0].valeu", "value"),
+        ('[[override]]\nname = "pain_scale"\nbetween_patient_vc = 0.1\n', "", None),
+    ],
+)
+def test_misspelt_tables_and_keys_of_an_overlay_are_refused(tmp_path, text, field, hint):
+    path = _overlay(tmp_path / "o.toml", '[set]\nbase = "calibrated"\n' + text)
+    with pytest.raises(ConfigError) as err:
+        load_parameter_set(path)
+    (problem,) = err.value.problems
+    assert field in problem.field
+    if hint:
+        assert problem.suggestion == hint
+
+
+def test_unknown_set_keys_and_parameters_in_an_overlay_are_refused(tmp_path):
+    path = _overlay(
+        tmp_path / "o.toml", '[set]\nbase = "calibrated"\nnmae = "x"\n[[parameter]]\nname = "a"\n'
+    )
+    with pytest.raises(ConfigError) as err:
+        load_parameter_set(path)
+    fields = [p.field for p in err.value.problems]
+    assert any(f.endswith("set.nmae") for f in fields)
+    assert any(f.endswith("[[parameter]]") for f in fields)
+
+
+def test_the_files_of_a_parameter_set_are_listed_for_provenance(tmp_path):
+    from disctwin.params import parameter_set_files
+
+    _overlay(tmp_path / "base.toml", '[set]\nbase = "calibrated"\n')
+    top = _overlay(tmp_path / "top.toml", '[set]\nbase = "base.toml"\n')
+    assert parameter_set_files(top) == (top, tmp_path / "base.toml")
+    assert parameter_set_files("calibrated") == ()
+    assert parameter_set_files(None) == ()

@@ -37,5 +37,6 @@ def test_every_catalogue_number_has_a_unit_range_and_a_reasoned_source():
 
 def test_docs_therapies_md_is_the_generated_catalogue():
     assert DOC.read_text(encoding="utf-8") == catalogue_markdown(), (
-        "docs/therapies.md is stale: regenerate with `disctwin catalogue --out docs/therapies.md`"
+        "docs/therapies.md is stale: regenerate with "
+        "`disctwin catalogue --out docs/therapies.md --force`"
     )

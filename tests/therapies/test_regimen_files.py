@@ -233,3 +233,33 @@ def test_drg_toxicity_rises_with_the_intrathecal_aav_dose_and_lentivirus_carries
     ctx_disc = DoseContext(seed=1, patient_index=np.arange(n), dose_index=0, target_levels=levels)
     terms = {h.term for h in payload_hazards(lenti, ctx_disc)}
     assert {"insertional_oncogenesis", "discitis", "nerve_root_injury"} <= terms
+
+
+def test_a_dose_far_above_the_catalogues_range_is_refused():
+    """1e17 vg in a disc makes every patient's solver fail; the regimen check refuses it."""
+    with pytest.raises(ConfigError, match=r"at most 1e\+16 vg") as err:
+        parse_regimen(_one({**GOOD, "dose": 1e17}))
+    (problem,) = err.value.problems
+    assert problem.field.endswith("dose[0].dose") and problem.value == 1e17
+    assert parse_regimen(_one({**GOOD, "dose": 1e16})).doses[0].dose == 1e16
+
+
+def test_a_dose_key_in_the_regimen_table_is_refused_pointing_to_dose_tables():
+    with pytest.raises(ConfigError, match=r"belongs in a \[\[dose\]\] table") as err:
+        parse_regimen({"regimen": {"name": "x", "dose": 1e12}})
+    (problem,) = err.value.problems
+    assert problem.field == "regimen.regimen.dose"
+
+
+def test_a_misspelt_regimen_key_is_refused_with_the_nearest_name():
+    with pytest.raises(ConfigError) as err:
+        parse_regimen({"regimen": {"name": "x", "bases": "a paper"}})
+    assert err.value.problems[0].suggestion == "basis"
+
+
+def test_a_regimen_file_that_is_not_utf8_names_the_file(tmp_path):
+    path = tmp_path / "r.toml"
+    path.write_bytes(b'[regimen]\nname = "caf\xe9"\n')
+    with pytest.raises(ConfigError, match="a UTF-8 text file") as err:
+        load_regimen(path)
+    assert err.value.problems[0].value == str(path)

@@ -1,4 +1,11 @@
-"""The ``disctwin`` command line (Typer + Rich). The only place that prints."""
+"""The ``disctwin`` command line (Typer + Rich). The only place that prints.
+
+Whatever a user types is printed as typed: both consoles have Rich markup and emoji codes
+off (``[/b]`` in a path or a criterion name is text, not a style), so styles are given as
+:class:`rich.text.Text` spans. Every user error, including a value the option parser
+cannot read (``--n-patients 1.5``), is one message naming the field, the value and what is
+allowed, with exit code 2 (:func:`user_errors`, :class:`DiscTwinGroup`).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +13,68 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
 
-from disctwin.errors import ConfigError, DiscTwinError, Problem
+from disctwin.errors import ConfigError, DiscTwinError, Problem, check_range
+
+#: The largest seed any command takes (numpy's SeedSequence takes more; files keep int64).
+MAX_SEED = 2**63 - 1
+
+
+def print_error(err: Exception) -> None:
+    """Print a user error on stderr: ``error:`` and the message, as plain text."""
+    err_console.print(
+        Text.assemble(("error:", "bold red"), " ", str(err)), highlight=False, soft_wrap=True
+    )
+
+
+def _raw_value(args: list[str], opts: list[str]) -> str | None:
+    """The text the user gave for an option (its last occurrence), or None."""
+    found = None
+    for i, token in enumerate(args):
+        for opt in opts:
+            if token == opt and i + 1 < len(args):
+                found = args[i + 1]
+            elif token.startswith(opt + "="):
+                found = token[len(opt) + 1 :]
+    return found
+
+
+def _parse_problem(err: typer.BadParameter, args: list[str]) -> Problem:
+    """The DiscTwin problem for a value the option parser refused."""
+    param = err.param
+    opts = list(getattr(param, "opts", None) or [])
+    field = opts[0] if opts else (param.name or "argument").upper() if param else "argument"
+    if type(err).__name__ == "MissingParameter":
+        return Problem(field, None, "a value (this option is required)")
+    message = err.message.removeprefix("Value error, ").removeprefix("Input should be ")
+    return Problem(field, _raw_value(args, opts), message.split(", unable to parse")[0])
+
+
+class DiscTwinGroup(TyperGroup):
+    """The ``disctwin`` command group: a value the option parser refuses (a word for a
+    number, ``1.5`` for a count) gets DiscTwin's message, not the parser's."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        ctx.meta["disctwin.args"] = list(args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except typer.BadParameter as err:
+            print_error(ConfigError(_parse_problem(err, ctx.meta.get("disctwin.args", []))))
+            raise typer.Exit(2) from None
+
 
 if TYPE_CHECKING:
     from disctwin.io.simulation import SimulationRun
@@ -28,9 +86,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=DiscTwinGroup,
 )
-console = Console()
-err_console = Console(stderr=True)
+console = Console(markup=False, emoji=False)
+err_console = Console(stderr=True, markup=False, emoji=False)
 
 
 def user_errors(command: Callable) -> Callable:
@@ -41,12 +100,35 @@ def user_errors(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except DiscTwinError as err:
-            err_console.print(
-                f"[bold red]error:[/bold red] {escape(str(err))}", highlight=False, soft_wrap=True
-            )
+            print_error(err)
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+def out_path(text: str | Path) -> Path:
+    """Parse an output path option: an empty string is refused (it would mean ``.``)."""
+    if not str(text).strip():
+        raise ValueError("a path (got an empty string)")
+    return Path(text)
+
+
+#: ``--force`` of the commands writing one file: replace an existing file.
+Force = Annotated[bool, typer.Option("--force", help="Replace the --out file if it exists.")]
+
+
+def check_out(
+    path: Path | None, kind: Literal["file", "directory"], *, force: bool = False
+) -> Path | None:
+    """Check ``--out`` before any work (:func:`disctwin.io.rundir.check_output_path`)."""
+    from disctwin.io.rundir import check_output_path
+
+    return None if path is None else check_output_path(path, "--out", kind, replace=force)
+
+
+def check_seed(seed: int, field: str = "--seed") -> int:
+    """``seed`` if it is a whole number from 0 to :data:`MAX_SEED`."""
+    return check_range(field, seed, 0, MAX_SEED, integer=True)
 
 
 def _from_pydantic(err: ValidationError, names: dict[str, str]) -> ConfigError:
@@ -90,7 +172,8 @@ def simulate(
         str, typer.Option(help="Ages to record, START:STOP:STEP or a list.")
     ] = "20:80:10",
     out: Annotated[
-        Path, typer.Option(help="Output directory (resumed if it holds the same run).")
+        Path,
+        typer.Option(parser=out_path, help="Output directory (resumed if it holds the same run)."),
     ] = Path("disctwin-simulation"),
     parameters: Annotated[
         Path | None, typer.Option(help="Parameter-set TOML (default: packaged).")
@@ -130,10 +213,13 @@ def simulate(
     from disctwin.model import validate_ages
     from disctwin.population import PopulationSpec
 
+    check_out(out, "directory")
+    regimen_file = None
     if regimen is not None:
-        from disctwin.therapies import load_regimen
+        from disctwin.therapies import BUILTIN_REGIMENS, load_regimen
 
         loaded = load_regimen(regimen)
+        regimen_file = None if regimen in BUILTIN_REGIMENS else regimen
         days = parse_ages(follow_up, field="--follow-up")
     else:
         age_list = validate_ages(parse_ages(ages), field="--ages").tolist()
@@ -155,6 +241,7 @@ def simulate(
                 "rtol": "--rtol",
             },
         ) from None
+    _check_size(out, n_patients, len(days) if regimen is not None else len(age_list))
     progress = Progress(
         TextColumn("[bold]simulating"),
         BarColumn(),
@@ -179,6 +266,7 @@ def simulate(
                 engine=engine,
                 region=region,
                 on_progress=lambda k: progress.advance(task, k),
+                inputs={"--regimen": regimen_file},
             )
         else:
             run = run_simulation(
@@ -190,11 +278,37 @@ def simulate(
         _print_simulation(run, age_list)
 
 
+def _check_size(out: Path, n_patients: int, n_times: int) -> None:
+    """Refuse a population whose output would not fit on the disk; announce a large one."""
+    from disctwin.io.rundir import free_bytes
+    from disctwin.io.simulation import output_bytes
+
+    size, free = output_bytes(n_patients, n_times), free_bytes(out)
+    if size > free:
+        raise ConfigError(
+            Problem(
+                "--n-patients",
+                n_patients,
+                f"a population whose output (about {size / 1e9:.1f} GB) fits in the "
+                f"{free / 1e9:.1f} GB free under --out",
+            )
+        )
+    if size > 1e9:
+        err_console.print(
+            f"about {size / 1e9:.1f} GB will be written to {out} ({free / 1e9:.0f} GB free); "
+            "a killed run resumes where it stopped",
+            highlight=False,
+        )
+
+
 def _print_treatment(run, regimen) -> None:
     console.print(
-        f"[bold]{escape(regimen.name)}[/bold]: {run.n_patients} patients, treated and "
-        f"untreated twins, in {run.seconds:.1f} s; {run.adverse_events} adverse events "
-        f"(see adverse_events/); solver status {run.status_counts['treated']}"
+        Text.assemble(
+            (regimen.name, "bold"),
+            f": {run.n_patients} patients, treated and untreated twins, in {run.seconds:.1f} s;"
+            f" {run.adverse_events} adverse events (see adverse_events/); solver status "
+            f"{run.status_counts['treated']}",
+        )
     )
     shown = {
         ("pain_latent", "patient"),
@@ -246,11 +360,11 @@ def _print_simulation(run, age_list) -> None:
         for a in age_list:
             model = by_age.get(float(a), float("nan"))
             pub = published.get((finding, float(a)))
-            cells.append(f"{model:.0f}" + (f" [dim]({pub[0]:.0f})[/dim]" if pub else ""))
+            cells.append(Text.assemble(f"{model:.0f}", (f" ({pub[0]:.0f})" if pub else "", "dim")))
         table.add_row(finding, *cells)
     console.print(table)
     console.print(
-        "[dim](published value in brackets; chronic_pain is not a Brinjikji finding)[/dim]"
+        "(published value in brackets; chronic_pain is not a Brinjikji finding)", style="dim"
     )
     counts = ", ".join(f"{k} {v}" for k, v in run.status_counts.items())
     console.print(
@@ -317,10 +431,12 @@ def params(
         w.writerows(rows)
         return
     if format == "md":
+        from disctwin.report import markdown_cell
+
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
         for r in rows:
-            print("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
+            print("| " + " | ".join(markdown_cell(c) for c in r) + " |")
         return
     table = Table(title=f"Parameter set {ps.name} ({len(specs)} parameters)", show_lines=False)
     for h in header:
@@ -334,8 +450,11 @@ def params(
 @user_errors
 def describe(
     format: Annotated[str, typer.Option(help="md or html.")] = "md",
-    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(parser=out_path, help="Write to this file instead of stdout.")
+    ] = None,
     parameters: Annotated[Path | None, typer.Option(help="Parameter-set TOML.")] = None,
+    force: Force = False,
 ) -> None:
     """Print the model reference (states, rate laws, parameters, observables), generated
     from the code."""
@@ -344,36 +463,44 @@ def describe(
 
     if format not in ("md", "html"):
         raise ConfigError(Problem("--format", format, "md or html"))
+    check_out(out, "file", force=force)
     ps = load_parameter_set(parameters)
     text = describe_markdown(ps) if format == "md" else describe_html(ps)
+    write_or_print(text, out)
+
+
+def write_or_print(text: str, out: Path | None) -> None:
+    """Write ``text`` to the (checked) file ``out`` atomically, or print it."""
+    from disctwin.io.rundir import atomic_path
+
     if out is None:
         sys.stdout.write(text)
-    else:
-        out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {out}")
+        return
+    with atomic_path(out) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    console.print(f"wrote {out}")
 
 
 @app.command()
 @user_errors
 def catalogue(
-    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(parser=out_path, help="Write to this file instead of stdout.")
+    ] = None,
+    force: Force = False,
 ) -> None:
     """Print the therapy catalogue: modalities, vectors, payloads, routes, needles and harms,
     every number with its unit, range and source (Markdown)."""
     from disctwin.report.catalogue import catalogue_markdown
 
-    text = catalogue_markdown()
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {out}")
+    check_out(out, "file", force=force)
+    write_or_print(catalogue_markdown(), out)
 
 
 @app.command("export-sbml")
 @user_errors
 def export_sbml_command(
-    out: Annotated[Path, typer.Option(help="SBML file to write.")],
+    out: Annotated[Path, typer.Option(parser=out_path, help="SBML file to write.")],
     patient_index: Annotated[int | None, typer.Option(help="Which virtual patient.")] = None,
     seed: Annotated[int, typer.Option(help="Study seed of the patient.")] = 2026,
     population: Annotated[
@@ -386,10 +513,12 @@ def export_sbml_command(
     treatment_age: Annotated[
         float, typer.Option(help="With --regimen: age (years) at the regimen's day 0.")
     ] = 45.0,
+    force: Force = False,
 ) -> None:
     """Write one virtual patient (or, with --population, the structural model) as SBML L3V2."""
-    from disctwin.io.sbml import export_sbml
+    from disctwin.io.sbml import MAX_PATIENT_INDEX, export_sbml
 
+    check_out(out, "file", force=force)
     loaded = None
     if regimen is not None:
         from disctwin.therapies import load_regimen
@@ -406,8 +535,9 @@ def export_sbml_command(
                 "exactly one of --patient-index I or --population",
             )
         )
-    if seed < 0:
-        raise ConfigError(Problem("--seed", seed, "a non-negative integer"))
+    check_seed(seed)
+    if patient_index is not None:
+        check_range("--patient-index", patient_index, 0, MAX_PATIENT_INDEX, integer=True)
     path = export_sbml(
         out,
         seed=seed,
@@ -432,7 +562,8 @@ def sensitivity(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sample and of the patients.")] = 2026,
     out: Annotated[
-        Path | None, typer.Option(help="Write sobol.csv and the plot sobol.png here.")
+        Path | None,
+        typer.Option(parser=out_path, help="Write sobol.csv and the plot sobol.png here."),
     ] = None,
 ) -> None:
     """Global sensitivity (Sobol first-order and total indices, SALib) of model outputs to
@@ -440,15 +571,15 @@ def sensitivity(
     from disctwin.inference import model_outputs, parse_outputs, sobol_analysis
     from disctwin.inference import uncertain_parameters as uncertain
 
+    check_out(out, "directory")
     names = [o.strip() for o in outputs.split(",") if o.strip()]
     parse_outputs(names)
     if patients < 1 or patients > 1_000_000:
         raise ConfigError(Problem("--patients", patients, "1 to 1,000,000"))
-    if seed < 0:
-        raise ConfigError(Problem("--seed", seed, "a non-negative integer"))
+    check_seed(seed)
     params = uncertain([p.strip() for p in parameters.split(",")] if parameters else None)
-    if n < 2 or n & (n - 1):
-        raise ConfigError(Problem("--n", n, "a power of 2, at least 2"))
+    if not 2 <= n <= MAX_SOBOL_N or n & (n - 1):
+        raise ConfigError(Problem("--n", n, f"a power of 2 from 2 to {MAX_SOBOL_N:,}"))
     f = model_outputs(names, n_patients=patients, seed=seed, parameters=params)
     total = n * (len(params) + 2)
     with console.status(f"running {total} parameter samples x {patients} patients"):
@@ -477,6 +608,10 @@ def sensitivity(
 
         plot = plot_sobol(res, out / "sobol.png")
         console.print(f"wrote {out / 'sobol.csv'} and {plot}")
+
+
+#: The largest Sobol base sample (--n): 2^14 x (13 + 2) = 245,760 model runs.
+MAX_SOBOL_N = 2**14
 
 
 def main() -> None:

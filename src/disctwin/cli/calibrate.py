@@ -9,7 +9,15 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from disctwin.cli.app import _from_pydantic, app, console, err_console, user_errors
+from disctwin.cli.app import (
+    _from_pydantic,
+    app,
+    check_out,
+    console,
+    err_console,
+    out_path,
+    user_errors,
+)
 
 calibrate_app = typer.Typer(
     help="Calibrate the model to the published data shipped with DiscTwin.",
@@ -22,7 +30,9 @@ app.add_typer(calibrate_app, name="calibrate")
 @user_errors
 def natural_history(
     seed: Annotated[int, typer.Option(help="Seed of the virtual cohorts and the samplers.")] = 2026,
-    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("disctwin-calibration"),
+    out: Annotated[Path, typer.Option(parser=out_path, help="Output directory.")] = Path(
+        "disctwin-calibration"
+    ),
     quick: Annotated[
         bool, typer.Option("--quick", help="Tiny smoke run (seconds; not a usable fit).")
     ] = False,
@@ -42,6 +52,7 @@ def natural_history(
     from disctwin.io.calibration import write_calibration
     from disctwin.report.calibration import write_fit_report
 
+    check_out(out, "directory")
     try:
         base = CalibrationSettings.quick(seed) if quick else CalibrationSettings(seed=seed)
         changes = {

@@ -14,9 +14,15 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from disctwin.cli.app import app, console, user_errors
+from disctwin.cli.app import Force, app, check_out, check_seed, console, out_path, user_errors
 from disctwin.cli.formatting import estimate_text, rate_text
-from disctwin.errors import ConfigError, Problem, suggest
+from disctwin.errors import ConfigError, Problem, check_range, suggest
+
+#: The most cohorts ``escalation --exact`` enumerates: the tree of outcomes grows about
+#: 1.8-fold per cohort (16 cohorts of 3 at 5 doses: about 25 s); simulate beyond it.
+MAX_EXACT_COHORTS = 16
+#: The most virtual patients per dose level of ``escalation --regimen``.
+MAX_VIRTUAL_PATIENTS = 1_000_000
 
 
 def _numbers(text: str, option: str, allowed: str) -> list[float]:
@@ -57,11 +63,15 @@ def boin_table(
     elimination_cutoff: Annotated[
         float, typer.Option(help="Eliminate a dose if Pr(DLT rate > target) exceeds this.")
     ] = 0.95,
-    out: Annotated[Path | None, typer.Option(help="Also write the table as CSV.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(parser=out_path, help="Also write the table as CSV.")
+    ] = None,
+    force: Force = False,
 ) -> None:
     """Print the BOIN dose-escalation decision table (Liu & Yuan 2015) for the clinic."""
     from disctwin.stats.escalation import boin_boundaries, boin_decision_table
 
+    check_out(out, "file", force=force)
     table = boin_decision_table(
         target, cohort_size, max_n, phi1=phi1, phi2=phi2, elimination_cutoff=elimination_cutoff
     )
@@ -86,9 +96,18 @@ def boin_table(
             str(row.n), str(row.escalate_if_at_most), str(row.deescalate_if_at_least), eliminate
         )
     console.print(view)
-    if out is not None:
-        table.to_csv(out, index=False)
-        console.print(f"wrote {out}")
+    _write_csv(table, out)
+
+
+def _write_csv(frame: pd.DataFrame, out: Path | None) -> None:
+    """Write ``frame`` to the (checked) file ``out`` atomically, if given."""
+    from disctwin.io.rundir import atomic_path
+
+    if out is None:
+        return
+    with atomic_path(out) as tmp:
+        frame.to_csv(tmp, index=False)
+    console.print(f"wrote {out}")
 
 
 @app.command("boundaries")
@@ -111,11 +130,15 @@ def boundaries_command(
     ] = None,
     beta: Annotated[float, typer.Option(help="Type II error (power 1 - beta).")] = 0.1,
     sides: Annotated[int, typer.Option(help="1 (one-sided) or 2 (symmetric two-sided).")] = 1,
-    out: Annotated[Path | None, typer.Option(help="Also write the table as CSV.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(parser=out_path, help="Also write the table as CSV.")
+    ] = None,
+    force: Force = False,
 ) -> None:
     """Print group-sequential boundaries (Lan-DeMets spending) with stopping probabilities."""
     from disctwin.stats.sequential import SPENDING, boundaries, crossing_probabilities
 
+    check_out(out, "file", force=force)
     fractions = _numbers(looks, "--looks", "comma-separated fractions ending at 1, e.g. 0.5,1")
     if spending not in SPENDING:
         raise ConfigError(
@@ -166,9 +189,7 @@ def boundaries_command(
     if bounds.futility is not None or sides == 2:
         columns.append(("lower_stop_alternative", f"{lower} | alternative", "{:.4f}"))
     _print(stops, frame, columns)
-    if out is not None:
-        frame.to_csv(out, index=False)
-        console.print(f"wrote {out}")
+    _write_csv(frame, out)
 
 
 def _print(view: Table, frame: pd.DataFrame, columns: list[tuple[str, str, str]]) -> None:
@@ -219,14 +240,28 @@ def escalation_command(
         simulate_escalation,
     )
 
+    check_seed(seed)
+    if exact and cohorts > MAX_EXACT_COHORTS:
+        raise ConfigError(
+            Problem(
+                "--cohorts",
+                cohorts,
+                f"at most {MAX_EXACT_COHORTS} with --exact (the enumeration grows about "
+                "1.8-fold per cohort); leave out --exact to simulate more",
+            )
+        )
     probabilities: np.ndarray | list[float]
     if regimen is not None:
         from disctwin.therapies import load_regimen
-        from disctwin.trial.phase1 import dlt_probabilities
+        from disctwin.trial.phase1 import check_dose_levels, dlt_probabilities
 
+        check_range("--virtual-patients", virtual_patients, 1, MAX_VIRTUAL_PATIENTS, integer=True)
+        check_range("--dlt-window", dlt_window, 0, 3650, unit="days")
         levels = _numbers(dose_levels, "--dose-levels", "comma-separated increasing doses")
+        loaded = load_regimen(regimen)
+        check_dose_levels(loaded, levels, field="--dose-levels")
         probabilities, _ = dlt_probabilities(
-            load_regimen(regimen),
+            loaded,
             levels,
             n_patients=virtual_patients,
             seed=seed,

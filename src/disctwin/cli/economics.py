@@ -10,7 +10,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from disctwin.cli.app import app, console, user_errors
+from disctwin.cli.app import Force, app, check_out, console, out_path, user_errors, write_or_print
+from disctwin.errors import check_range
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
 @user_errors
 def economics(
     strategies: Annotated[Path, typer.Argument(help="Strategies file (TOML).")],
-    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("disctwin-economics"),
+    out: Annotated[
+        Path, typer.Option(parser=out_path, help="Output directory (an earlier one is replaced).")
+    ] = Path("disctwin-economics"),
     psa_draws: Annotated[
         int | None, typer.Option(help="Override the file's number of PSA draws.")
     ] = None,
@@ -36,8 +39,10 @@ def economics(
         plot_tornado,
     )
 
+    check_out(out, "directory")
     spec, base = read_strategies(strategies)
     if psa_draws is not None:
+        check_range("--psa-draws", psa_draws, 0, 100_000, integer=True)
         spec = spec.model_copy(update={"psa_draws": psa_draws})
     columns = (TextColumn("PSA"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, transient=True) as bar:
@@ -152,18 +157,15 @@ def _print_budget_impact(budget: pd.DataFrame) -> None:
 @app.command("economics-docs")
 @user_errors
 def economics_docs(
-    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(parser=out_path, help="Write to this file instead of stdout.")
+    ] = None,
+    force: Force = False,
 ) -> None:
     """Print the generated health-economics reference (docs/economics.md): access by
     country with and without patent sharing, thresholds, budget impact example, parameters
     and sources (Markdown)."""
-    import sys
-
     from disctwin.report.economics_docs import economics_markdown
 
-    text = economics_markdown()
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {out}")
+    check_out(out, "file", force=force)
+    write_or_print(economics_markdown(), out)

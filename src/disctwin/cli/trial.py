@@ -9,7 +9,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from disctwin.cli.app import app, console, err_console, user_errors
+from disctwin.cli.app import (
+    MAX_SEED,
+    app,
+    check_out,
+    console,
+    err_console,
+    out_path,
+    user_errors,
+)
 from disctwin.cli.formatting import estimate_text as _fmt
 from disctwin.cli.formatting import rate_text
 from disctwin.errors import ConfigError, Problem
@@ -36,7 +44,8 @@ def trial_command(
         int, typer.Option(help="Run seed (replicate r uses a seed spawned from it).")
     ] = 2026,
     out: Annotated[
-        Path | None, typer.Option(help="Output directory (resumed if it holds the same run).")
+        Path | None,
+        typer.Option(parser=out_path, help="Output directory (resumed if it holds the same run)."),
     ] = None,
     find_n: Annotated[
         bool, typer.Option("--find-n", help="Search the smallest total N reaching --power.")
@@ -68,11 +77,13 @@ def trial_command(
     analysis, R times; print operating characteristics (power or type I error, bias and CI
     coverage against the simulated truth, sample size, stopping) and write CDISC SDTM/ADaM
     Parquet and a DuckDB database per replicate."""
-    from disctwin.trial import load_protocol
+    from disctwin.trial import check_protocol_inputs, load_protocol
 
+    check_out(out, "directory")
     p = load_protocol(protocol)
     if n_patients is not None:
         p = _with_size(p, n_patients)
+    check_protocol_inputs(p)  # the files it refers to exist and are valid
     if validate:
         console.print(f"{protocol}: valid ({len(p.arm)} arms, {len(p.endpoint)} endpoints)")
         return
@@ -95,8 +106,10 @@ def trial_command(
     grid = _grid(n_grid) if n_grid is not None else None
     if n_grid is not None and not find_n:
         problems.append(Problem("--n-grid", n_grid, "only with --find-n"))
-    if seed < 0:
-        problems.append(Problem("--seed", seed, "a non-negative integer"))
+    if not 0 <= seed <= MAX_SEED:
+        problems.append(Problem("--seed", seed, f"a whole number from 0 to {MAX_SEED}"))
+    if find_n and not 2 <= n_max <= 100_000:
+        problems.append(Problem("--n-max", n_max, "a total sample size from 2 to 100,000"))
     if not 1 <= workers <= MAX_WORKERS:
         problems.append(Problem("--workers", workers, f"1 to {MAX_WORKERS} processes"))
     if find_n and not 0 < power < 1:

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from disctwin.cli.app import app, console, err_console, user_errors
+from disctwin.cli.app import app, check_out, console, err_console, out_path, user_errors
 from disctwin.errors import ConfigError, Problem
 
 #: A posterior predictive p-value under this says the record is not one the model produces.
@@ -27,7 +27,9 @@ def twin(
     horizon: Annotated[float, typer.Option(help="Forecast horizon (years).")] = 10.0,
     particles: Annotated[int, typer.Option(help="Posterior draws (SMC particles).")] = 400,
     seed: Annotated[int, typer.Option(help="Seed of the posterior sampler.")] = 0,
-    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("disctwin-twin"),
+    out: Annotated[Path, typer.Option(parser=out_path, help="Output directory.")] = Path(
+        "disctwin-twin"
+    ),
 ) -> None:
     """Infer the patient's own virtual twin from the record (tempered SMC through the model's
     observation model) and forecast each disc and the pain, untreated and under each
@@ -37,6 +39,7 @@ def twin(
     from disctwin.report.twin import plot_forecast
     from disctwin.therapies import load_regimen
 
+    check_out(out, "directory")
     problems = []
     if not 0 < horizon <= 50:
         problems.append(Problem("--horizon", horizon, "years after today, 0 < horizon <= 50"))
@@ -65,8 +68,11 @@ def twin(
     plot_forecast(quantiles, out / "forecast.png", rec.patient.id)
     if post.ppp == post.ppp and post.ppp < PPP_ALARM:
         err_console.print(
-            f"[bold red]warning:[/bold red] posterior predictive p = {post.ppp:.3f}: this "
-            "record is unlike the records the model produces; read the forecast with care"
+            Text.assemble(
+                ("warning:", "bold red"),
+                f" posterior predictive p = {post.ppp:.3f}: this record is unlike the records "
+                "the model produces; read the forecast with care",
+            )
         )
     label = (
         "population forecast for these covariates (no scans or scores)"
@@ -76,7 +82,7 @@ def twin(
             f"predictive p {post.ppp:.2f}"
         )
     )
-    console.print(f"{escape(rec.patient.id)}, age {rec.age_now:.1f}: {label}")
+    console.print(f"{rec.patient.id}, age {rec.age_now:.1f}: {label}")
     table = Table(title=f"At {rec.age_now + horizon:.1f} years (median, 90% interval)")
     for column in ("strategy", "L4/5 T2", "L5/S1 T2", "pain (NRS)"):
         table.add_column(column)
@@ -90,7 +96,7 @@ def twin(
 
     for strategy in dict.fromkeys(last.strategy):
         table.add_row(
-            escape(str(strategy)),
+            str(strategy),
             cell(strategy, "t2_relative", "L4/5"),
             cell(strategy, "t2_relative", "L5/S1"),
             cell(strategy, "pain_reported_mean", "patient"),
@@ -98,7 +104,7 @@ def twin(
     console.print(table)
     for row in benefit.itertuples():
         console.print(
-            f"{escape(str(row.strategy))}: P(pain at least {2:g} points lower than untreated) "
+            f"{row.strategy!s}: P(pain at least {2:g} points lower than untreated) "
             f"= {row.p_benefit:.2f}"
         )
-    console.print(f"written to {escape(str(out))}")
+    console.print(f"written to {out}")

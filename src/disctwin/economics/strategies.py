@@ -43,7 +43,7 @@ class PopulationChoice(BaseModel):
 
     n_patients: int = Field(default=200, ge=1, le=100_000)
     age_years: tuple[float, float] = (40.0, 60.0)
-    seed: int = Field(default=2026, ge=0)
+    seed: int = Field(default=2026, ge=0, le=2**63 - 1)
 
 
 class StrategySpec(BaseModel):
@@ -168,7 +168,7 @@ class StrategiesSpec(BaseModel):
     half_life_years: float = Field(default=5.0, gt=0)
     follow_up_days: tuple[float, ...] = (0.0, 91.0, 182.0, 273.0, 364.0, 455.0, 730.0)
     psa_draws: int = Field(default=200, ge=0, le=100_000)
-    seed: int = Field(default=2026, ge=0)
+    seed: int = Field(default=2026, ge=0, le=2**63 - 1)
     population: PopulationChoice = PopulationChoice()
     strategies: tuple[StrategySpec, ...] = Field(min_length=2)
     budget_impact: BudgetImpactSpec | None = None

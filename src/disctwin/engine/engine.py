@@ -196,7 +196,7 @@ class Engine(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    rtol: float = Field(default=1e-6, gt=0.0, le=1e-2)
+    rtol: float = Field(default=1e-6, ge=1e-12, le=1e-2)  # below 1e-12: round-off
     atol: float = Field(default=1e-10, gt=0.0, le=1e-3)
     max_steps: int = Field(default=100_000, gt=0, le=10_000_000)
     chunk_size: int = Field(default=2_000, gt=0, le=1_000_000)

@@ -47,8 +47,12 @@ gathers every replicate's tables into one DuckDB file.
 
 from __future__ import annotations
 
+import re
+import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
@@ -60,7 +64,7 @@ import pyarrow.parquet as pq
 from disctwin.engine import Engine
 from disctwin.engine.dosing import index_levels_mask
 from disctwin.io.cdisc_metadata import COUNTRY, SITEID, ae_term, labelled_table, route
-from disctwin.io.provenance import provenance
+from disctwin.io.provenance import input_files, provenance
 from disctwin.io.rundir import RunDirectory, atomic_path, write_parquet
 from disctwin.io.xpt import write_xpt
 from disctwin.model.records import RECORDS, records
@@ -82,6 +86,8 @@ from disctwin.trial.replicates import (
 )
 from disctwin.trial.simulate import (
     TrialResult,
+    check_protocol_inputs,
+    protocol_input_files,
     simulate_trial,
     trial_index_levels,
     trial_regimens,
@@ -715,6 +721,26 @@ def _run_replicate(protocol: Protocol, seed: int, engine: Engine, run: RunDirect
     return r
 
 
+def _literal_glob(path: str) -> str:
+    """``path`` as a DuckDB file pattern matching only itself: DuckDB reads ``*``, ``?``
+    and ``[`` in a file name as wildcards, so each is put in a one-character class."""
+    return re.sub(r"([*?\[\]])", r"[\1]", path)
+
+
+@contextmanager
+def _duckdb_path(path: Path) -> Iterator[Path]:
+    """A path DuckDB can create ``path``'s database at: ``path`` itself, or, if it holds a
+    ``?`` (which DuckDB reads as the start of connection options), a scratch file copied
+    to ``path`` when the block ends without error."""
+    if "?" not in str(path):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="disctwin-duckdb-") as scratch:
+        db = Path(scratch) / "trial.duckdb"
+        yield db
+        shutil.copyfile(db, path)
+
+
 def build_database(out: str | Path, replicates: int | None = None) -> Path:
     """Gather every replicate's tables into ``OUT/trial.duckdb`` (one table per domain or
     dataset, all replicates, plus ``results``, ``screening`` and ``looks``)."""
@@ -725,9 +751,9 @@ def build_database(out: str | Path, replicates: int | None = None) -> Path:
     tables |= {n: f"r*/adam/{n}.parquet" for n in ADAM_DATASETS}
     tables |= {"results": "r*/results.parquet", "screening": "r*/screening.parquet"}
     tables |= {"looks": "r*/looks.parquet"}
-    with atomic_path(out / "trial.duckdb") as tmp:
+    with atomic_path(out / "trial.duckdb") as tmp, _duckdb_path(tmp) as db:
         tmp.unlink(missing_ok=True)  # a leftover of a killed run
-        con = duckdb.connect(str(tmp))
+        con = duckdb.connect(str(db))
         try:
             for name, pattern in tables.items():
                 files = [
@@ -738,10 +764,10 @@ def build_database(out: str | Path, replicates: int | None = None) -> Path:
                 ]
                 if not files:
                     continue
-                listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
                 con.execute(
-                    f"CREATE TABLE {name} AS SELECT * FROM read_parquet([{listing}], "
-                    "union_by_name = true)"
+                    f"CREATE TABLE {name} AS SELECT * FROM read_parquet($files, "
+                    "union_by_name = true)",
+                    {"files": [_literal_glob(str(f)) for f in files]},
                 )
         finally:
             con.close()
@@ -780,6 +806,7 @@ def write_run(
     """
     engine = engine or Engine()
     check_workers(workers)
+    check_protocol_inputs(protocol)  # every file it reads, before the directory is touched
     config = {
         "protocol": protocol.model_dump(mode="json"),
         "seed": int(seed),
@@ -787,7 +814,7 @@ def write_run(
     }
     run = RunDirectory.open(
         out,
-        provenance(config),
+        provenance(config, input_files(protocol_input_files(protocol))),
         field="--out",
         same="protocol and seed",
         subdirectories=("replicates",),
@@ -796,12 +823,13 @@ def write_run(
     todo = [r for r in range(replicates) if not run.is_done(f"replicates/r{r:05d}")]
     if min(workers, len(todo)) > 1:
         engine = engine.model_copy(update={"threads": 1})  # one thread per worker process
-    map_replicates(
-        partial(_run_replicate, protocol, seed, engine, run),
-        todo,
-        workers=workers,
-        on_done=None if on_replicate is None else lambda r, _: on_replicate(r),
-    )
+    with run.running():
+        map_replicates(
+            partial(_run_replicate, protocol, seed, engine, run),
+            todo,
+            workers=workers,
+            on_done=None if on_replicate is None else lambda r, _: on_replicate(r),
+        )
     root = run.path / "replicates"
     files = sorted(
         f for f in root.glob("r*/results.parquet") if int(f.parent.name[1:]) < replicates

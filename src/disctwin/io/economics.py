@@ -27,7 +27,6 @@ nothing partial.
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,13 +63,13 @@ from disctwin.economics.lifetime import FollowUp, LifetimeOutcomes
 from disctwin.economics.schema import CostItem
 from disctwin.economics.strategies import StrategiesSpec, parse_strategies
 from disctwin.engine import Record, simulate
-from disctwin.errors import ConfigError, Problem
+from disctwin.errors import ConfigError, Problem, read_toml_file
 from disctwin.io.provenance import canonical_json, provenance
-from disctwin.io.rundir import atomic_path
+from disctwin.io.rundir import atomic_path, check_output_path
 from disctwin.population import sample_population
 from disctwin.units import DAYS_PER_YEAR
 
-__all__ = ["EconomicsRun", "read_strategies", "run_economics"]
+__all__ = ["EconomicsRun", "check_strategies_inputs", "read_strategies", "run_economics"]
 
 
 @dataclass(frozen=True)
@@ -92,13 +91,45 @@ class EconomicsRun:
 def read_strategies(path: Path) -> tuple[StrategiesSpec, Path]:
     """The validated strategies file and its directory (regimen paths are relative to it)."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(Problem("STRATEGIES", str(path), "an existing TOML file"))
-    try:
-        raw = tomllib.loads(path.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(Problem("STRATEGIES", str(path), f"valid TOML ({err})")) from None
-    return parse_strategies(raw), path.parent
+    return parse_strategies(read_toml_file(path, "STRATEGIES")), path.parent
+
+
+def _regimen_source(base: Path, regimen: str) -> str | Path:
+    """A strategy's regimen as :func:`~disctwin.therapies.load_regimen` takes it: a file
+    beside the strategies file, else a built-in name or a path as written."""
+    candidate = base / regimen
+    return candidate if candidate.is_file() else regimen
+
+
+def check_strategies_inputs(spec: StrategiesSpec, base: Path) -> None:
+    """Every check a run of ``spec`` makes before simulating: each strategy's regimen
+    exists and is valid, each one-off cost is shipped for the country.
+
+    Raises:
+        ConfigError: listing every problem found.
+    """
+    from disctwin.therapies import load_regimen
+
+    problems: list[Problem] = []
+    unknown = sorted(
+        {c for s in spec.strategies for c in s.one_off_costs} - set(load_cost_items(spec.country))
+    )
+    if unknown:
+        problems.append(
+            Problem("strategies.one_off_costs", unknown, "cost items shipped for the country")
+        )
+    for k, strategy in enumerate(spec.strategies):
+        if strategy.regimen is None:
+            continue
+        try:
+            load_regimen(_regimen_source(base, strategy.regimen))
+        except ConfigError as err:
+            problems += [
+                Problem(f"strategies[{k}] ({strategy.name}).regimen: {p.field}", p.value, p.allowed)
+                for p in err.problems
+            ]
+    if problems:
+        raise ConfigError(problems)
 
 
 def _follow_ups(spec: StrategiesSpec, base: Path):
@@ -115,8 +146,7 @@ def _follow_ups(spec: StrategiesSpec, base: Path):
     for strategy in spec.strategies:
         regimen = None
         if strategy.regimen is not None:
-            candidate = base / strategy.regimen
-            regimen = load_regimen(candidate if candidate.is_file() else strategy.regimen)
+            regimen = load_regimen(_regimen_source(base, strategy.regimen))
         run = simulate(
             population,
             regimen,
@@ -167,14 +197,14 @@ def run_economics(
     *,
     progress: Callable[[int, int], None] | None = None,
 ) -> EconomicsRun:
-    """Simulate, evaluate, run the PSA and write OUT (module docs)."""
-    unknown = sorted(
-        {c for s in spec.strategies for c in s.one_off_costs} - set(load_cost_items(spec.country))
-    )
-    if unknown:
-        raise ConfigError(
-            Problem("strategies.one_off_costs", unknown, "cost items shipped for the country")
-        )
+    """Simulate, evaluate, run the PSA and write OUT (module docs).
+
+    Raises:
+        ConfigError: unknown cost items, or an ``out`` that cannot be written or is a
+            non-empty directory other than an earlier economics output (checked first).
+    """
+    _check_out(Path(out))
+    check_strategies_inputs(spec, base)
     follow_ups = _follow_ups(spec, base)
     costs = load_cost_items(spec.country)
     summary, outcomes = _evaluate(spec, follow_ups, costs)
@@ -236,6 +266,28 @@ def run_economics(
     )
     _write(result, Path(out))
     return result
+
+
+def _check_out(out: Path) -> None:
+    """OUT may be new, empty, or an earlier economics output (it is replaced): never
+    another directory, whose contents replacing it would delete."""
+    check_output_path(out, "--out", "directory")
+    if out.is_dir() and any(out.iterdir()) and not _is_economics_output(out):
+        raise ConfigError(
+            Problem(
+                "--out",
+                str(out),
+                "a new or empty directory, or an earlier economics output (which is replaced)",
+            )
+        )
+
+
+def _is_economics_output(out: Path) -> bool:
+    try:
+        manifest = json.loads((out / "run.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and "strategies" in manifest.get("config", {})
 
 
 def _budget_impact(

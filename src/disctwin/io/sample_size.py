@@ -17,10 +17,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from disctwin.engine import Engine
-from disctwin.io.provenance import provenance
+from disctwin.io.provenance import input_files, provenance
 from disctwin.io.rundir import RunDirectory
 from disctwin.trial.protocol import Protocol
 from disctwin.trial.replicates import SampleSizeSearch
+from disctwin.trial.simulate import protocol_input_files
 
 __all__ = ["SearchDirectory"]
 
@@ -61,7 +62,7 @@ class SearchDirectory:
         }
         run = RunDirectory.open(
             out,
-            provenance(config),
+            provenance(config, input_files(protocol_input_files(protocol))),
             field=field,
             same="protocol, seed and replicates",
             subdirectories=("n",),

@@ -24,8 +24,9 @@ import numpy as np
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from disctwin.errors import ConfigError, Problem
+from disctwin.errors import ConfigError, Problem, check_range
 from disctwin.io.provenance import model_digest, package_version
+from disctwin.io.rundir import atomic_path
 from disctwin.model import (
     DISC_STATES,
     LEVELS,
@@ -37,7 +38,10 @@ from disctwin.model import (
 from disctwin.params import ParameterSet
 from disctwin.units import DAYS_PER_YEAR
 
-__all__ = ["build_document", "export_sbml", "level_suffix", "sbml_id"]
+__all__ = ["MAX_PATIENT_INDEX", "build_document", "export_sbml", "level_suffix", "sbml_id"]
+
+#: The largest patient index (a population holds at most 100,000,000 patients).
+MAX_PATIENT_INDEX = 99_999_999
 
 #: DiscTwin unit -> (SBML unit id, [(libsbml kind name, exponent, multiplier)]); an empty
 #: list means an SBML base unit or "dimensionless" (no definition needed). Every entry of
@@ -357,8 +361,9 @@ def export_sbml(
 
     from disctwin.population import PopulationSpec
 
-    if patient_index is not None and patient_index < 0:
-        raise ConfigError(Problem("patient_index", patient_index, "a non-negative integer"))
+    if patient_index is not None:
+        check_range("patient_index", patient_index, 0, MAX_PATIENT_INDEX, integer=True)
+    check_range("seed", seed, 0, 2**63 - 1, integer=True)
     spec = PopulationSpec(
         n_patients=(patient_index or 0) + 1, seed=seed, parameter_file=parameter_file
     )
@@ -388,6 +393,7 @@ def export_sbml(
     if path.is_dir():
         raise ConfigError(Problem("out", str(path), "a file path, not a directory"))
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not libsbml.writeSBMLToFile(doc, str(path)):
-        raise ConfigError(Problem("out", str(path), "a writable file path"))
+    with atomic_path(path) as tmp:
+        if not libsbml.writeSBMLToFile(doc, str(tmp)):
+            raise ConfigError(Problem("out", str(path), "a writable file path"))
     return path

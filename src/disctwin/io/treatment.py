@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -30,8 +30,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from disctwin.engine import STATUS_NAMES, Engine, simulate_twins
-from disctwin.errors import ConfigError, Problem
-from disctwin.io.provenance import provenance
+from disctwin.errors import ConfigError, Problem, suggest
+from disctwin.io.provenance import input_files, parameter_inputs, provenance
 from disctwin.io.rundir import RunDirectory
 from disctwin.io.simulation import PART_PATIENTS
 from disctwin.model import LEVELS, N_LEVELS
@@ -39,6 +39,7 @@ from disctwin.model.observables import measure
 from disctwin.model.records import record_values, records
 from disctwin.population import PopulationSpec
 from disctwin.therapies import Regimen
+from disctwin.therapies.catalogue import REGIONS
 from disctwin.units import DAYS_PER_YEAR
 
 __all__ = ["TreatmentRun", "run_treatment"]
@@ -124,8 +125,13 @@ def run_treatment(
     region: str = "us",
     on_progress: Callable[[int], None] | None = None,
     part_size: int = PART_PATIENTS,
+    inputs: Mapping[str, str | Path | None] | None = None,
 ) -> TreatmentRun:
     """Simulate the twins of ``spec``'s patients under ``regimen`` and write ``out_dir``.
+
+    Args:
+        inputs: files the run was made from besides the parameter set (e.g. the regimen
+            file, ``{"--regimen": path}``): their content is part of the run's identity.
 
     Raises:
         ConfigError: invalid inputs, or ``out_dir`` holding a different run (nothing is
@@ -140,6 +146,8 @@ def run_treatment(
         raise ConfigError(
             Problem("follow_up_days", days.tolist(), "follow-up within ages 10 to 100")
         )
+    if region not in REGIONS:
+        raise ConfigError(Problem("region", region, ", ".join(REGIONS), suggest(region, REGIONS)))
     spec.parameter_set()
     config = {
         "population": spec.model_dump(),
@@ -152,10 +160,25 @@ def run_treatment(
         "parameter_digest": spec.parameter_set().digest(),
         "part_patients": part_size,
     }
+    files = input_files({**parameter_inputs(spec.parameter_file), **(inputs or {})})
     run = RunDirectory.open(
-        out_dir, provenance(config), subdirectories=("patients", "discs", "adverse_events")
+        out_dir, provenance(config, files), subdirectories=("patients", "discs", "adverse_events")
     )
+    with run.running():
+        return _treat_parts(spec, regimen, ages, days, run, engine, region, on_progress, part_size)
 
+
+def _treat_parts(
+    spec: PopulationSpec,
+    regimen: Regimen,
+    ages: np.ndarray,
+    days: np.ndarray,
+    run: RunDirectory,
+    engine: Engine,
+    region: str,
+    on_progress: Callable[[int], None] | None,
+    part_size: int,
+) -> TreatmentRun:
     started = time.perf_counter()
     n_parts = -(-spec.n_patients // part_size)
     for part in range(n_parts):

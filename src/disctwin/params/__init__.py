@@ -8,6 +8,7 @@ from disctwin.params.sets import (
     load_covariate_set,
     load_parameter_set,
     load_posterior,
+    parameter_set_files,
     posterior_draw,
 )
 from disctwin.params.spec import N_LEVELS, CovariateSpec, ParameterSpec
@@ -23,5 +24,6 @@ __all__ = [
     "load_covariate_set",
     "load_parameter_set",
     "load_posterior",
+    "parameter_set_files",
     "posterior_draw",
 ]

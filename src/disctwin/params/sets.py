@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from disctwin.errors import ConfigError, Problem, suggest
+from disctwin.errors import ConfigError, Problem, read_text_file, suggest
 from disctwin.params.spec import CovariateSpec, ParameterSpec
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "load_covariate_set",
     "load_parameter_set",
     "load_posterior",
+    "parameter_set_files",
     "posterior_draw",
 ]
 
@@ -175,9 +176,7 @@ def _read_toml(path: Path | None, packaged: str) -> tuple[dict, str]:
         where = f"disctwin/params/data/{packaged}"
     else:
         path = Path(path)
-        if not path.is_file():
-            raise ConfigError(Problem("parameter_file", str(path), "an existing TOML file"))
-        text = path.read_text("utf-8")
+        text = read_text_file(path, "parameter_file", what="TOML file")
         where = str(path)
     try:
         return tomllib.loads(text), where
@@ -204,17 +203,25 @@ def load_parameter_set(path: str | Path | None = None) -> ParameterSet:
     A file is either a full set (``[[parameter]]`` tables) or an overlay: ``[set] base =``
     names a packaged set or a file (relative to the overlay) and ``[[override]]`` tables
     replace the ``value`` and variability of named parameters; every other parameter,
-    including those added to the base later, flows through unchanged.
+    including those added to the base later, flows through unchanged. Unknown tables and
+    keys (a misspelt ``[[overide]]`` or ``valeu``) are refused, with the nearest name, and
+    so is an overlay whose chain of bases comes back to itself.
 
     Raises:
         ConfigError: naming every invalid entry (field, value, what is allowed).
     """
+    return _load_set(path, ())
+
+
+def _load_set(path: str | Path | None, chain: tuple[str, ...]) -> ParameterSet:
     file, packaged = _locate(path)
     data, where = _read_toml(file, packaged)
+    problems = _layout_problems(data, where)
+    if problems:
+        raise ConfigError(problems)
     meta = data.get("set", {})
     if "base" in meta:
-        return _load_overlay(data, where, file)
-    problems: list[Problem] = []
+        return _load_overlay(data, where, file, chain)
     specs = []
     for i, raw in enumerate(data.get("parameter", [])):
         label = f"{where}: parameter[{i}]" + (f" ({raw['name']})" if "name" in raw else "")
@@ -230,13 +237,71 @@ def load_parameter_set(path: str | Path | None = None) -> ParameterSet:
     return ParameterSet(meta.get("name", where), meta.get("description", ""), tuple(specs))
 
 
-def _load_overlay(data: dict, where: str, file: Path | None) -> ParameterSet:
+#: The tables of a parameter-set file and the keys each may hold (``None``: any key).
+_TABLES: dict[str, tuple[str, ...] | None] = {
+    "set": ("name", "description", "base", "override_note", "posterior"),
+    "provenance": None,
+    "parameter": tuple(ParameterSpec.model_fields),
+    "override": (
+        "name",
+        *_OVERRIDABLE,
+        *(f"posterior_90_{k}" for k in _OVERRIDABLE),
+    ),
+}
+_ARRAYS = ("parameter", "override")
+
+
+def _layout_problems(data: dict, where: str) -> list[Problem]:
+    """Unknown or misplaced tables and keys of a parameter-set file (typos included)."""
+    problems = []
+    for key, value in data.items():
+        if key not in _TABLES:
+            problems.append(
+                Problem(f"{where}: [{key}]", key, ", ".join(_TABLES), suggest(key, _TABLES))
+            )
+            continue
+        array = key in _ARRAYS
+        if array and not (isinstance(value, list) and all(isinstance(x, dict) for x in value)):
+            problems.append(Problem(f"{where}: {key}", value, f"[[{key}]] tables"))
+            continue
+        if not array and not isinstance(value, dict):
+            problems.append(Problem(f"{where}: {key}", value, f"a [{key}] table"))
+            continue
+        allowed = _TABLES[key]
+        if allowed is None:
+            continue
+        for i, table in enumerate(value if array else [value]):
+            label = f"{where}: {key}[{i}]" if array else f"{where}: {key}"
+            for name in table:
+                if name not in allowed:
+                    problems.append(
+                        Problem(f"{label}.{name}", name, ", ".join(allowed), suggest(name, allowed))
+                    )
+    meta = data.get("set", {})
+    if isinstance(meta, dict) and "base" in meta and "parameter" in data:
+        problems.append(
+            Problem(f"{where}: [[parameter]]", "<tables>", "[[override]] tables in an overlay")
+        )
+    return problems
+
+
+def _load_overlay(
+    data: dict, where: str, file: Path | None, chain: tuple[str, ...]
+) -> ParameterSet:
     meta = data["set"]
     base_name = str(meta["base"])
+    here = str(file.resolve()) if file is not None else where
+    if here in chain:
+        loop = " -> ".join((*chain[chain.index(here) :], here))
+        raise ConfigError(
+            Problem(
+                f"{where}: set.base", base_name, f"a base that does not lead back here ({loop})"
+            )
+        )
     if base_name in PACKAGED_SETS:
-        base = load_parameter_set(base_name)
+        base = _load_set(base_name, (*chain, here))
     elif file is not None:
-        base = load_parameter_set(file.parent / base_name)
+        base = _load_set(file.parent / base_name, (*chain, here))
     else:
         raise ConfigError(Problem(f"{where}: set.base", base_name, ", ".join(PACKAGED_SETS)))
     problems: list[Problem] = []
@@ -272,6 +337,28 @@ def _load_overlay(data: dict, where: str, file: Path | None) -> ParameterSet:
     return ParameterSet(meta.get("name", where), meta.get("description", ""), tuple(specs))
 
 
+def parameter_set_files(path: str | Path | None = None) -> tuple[Path, ...]:
+    """The user's files a parameter set is read from: the file itself, then the file bases
+    of its overlays in turn (packaged sets are part of DiscTwin, not listed). For the
+    provenance of a run: a resumed run whose parameter files changed is refused."""
+    files: list[Path] = []
+    seen: set[Path] = set()
+    file, _ = _locate(path)
+    while file is not None and file.is_file() and file.resolve() not in seen:
+        files.append(file)
+        seen.add(file.resolve())
+        try:
+            data, _ = _read_toml(file, "")
+        except ConfigError:
+            break
+        meta = data.get("set")
+        base = meta.get("base") if isinstance(meta, dict) else None
+        if base is None or str(base) in PACKAGED_SETS:
+            break
+        file = file.parent / str(base)
+    return tuple(files)
+
+
 def _posterior_path(path: str | Path | None) -> Path:
     file, packaged = _locate(path)
     data, where = _read_toml(file, packaged)
@@ -291,8 +378,9 @@ def load_posterior(path: str | Path | None = None) -> list[dict[str, float]]:
     """
     import csv
 
-    with _posterior_path(path).open(newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(line for line in fh if not line.startswith("#"))]
+    text = read_text_file(_posterior_path(path), "posterior", what="CSV file")
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    rows = list(csv.DictReader(lines))
     return [{k: float(v) for k, v in r.items() if k != "draw"} for r in rows]
 
 

@@ -102,6 +102,13 @@ class LevelSettings(DoseSettings):
         return mask
 
 
+#: The largest dose a regimen may give, as a multiple of the top of the catalogue's range of
+#: the vector's 63%-transduction dose for the route: far above it transduction has long
+#: saturated and the model is outside anything sourced (an AAV disc dose of 1e17 vg makes
+#: the solver fail for every patient).
+MAX_DOSE_FACTOR = 1000.0
+
+
 class PayloadSettings(LevelSettings):
     """One dose of a payload through a vector (or siRNA) by a route.
 
@@ -157,6 +164,17 @@ def check_payload_settings(s: PayloadSettings, kinds: tuple[str, ...], viral_onl
     dose_63 = vector.disc_dose_63 if route.compartment == "disc" else vector.drg_dose_63
     if dose_63 is None:
         problems.append(Problem("dose.route", s.route, f"a route vector {s.vector} can take"))
+    elif s.dose > MAX_DOSE_FACTOR * dose_63.range[1]:
+        top = MAX_DOSE_FACTOR * dose_63.range[1]
+        problems.append(
+            Problem(
+                "dose.dose",
+                s.dose,
+                f"at most {top:g} {family.dose_unit} for {s.vector} by route {s.route} "
+                f"({MAX_DOSE_FACTOR:g} x the top of the catalogue's sourced range of the "
+                f"dose transducing 63% of the {route.compartment}'s cells)",
+            )
+        )
     if s.dose_unit is not None and s.dose_unit != family.dose_unit:
         problems.append(Problem("dose.dose_unit", s.dose_unit, family.dose_unit))
     if s.genome == "self_complementary" and vector.family != "aav":

@@ -21,13 +21,12 @@ together, each naming its field, the value and what is allowed.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from disctwin.errors import ConfigError, Problem, suggest
+from disctwin.errors import ConfigError, Problem, read_toml_file, suggest
 from disctwin.therapies.base import THERAPIES, DoseSettings
 
 __all__ = ["BUILTIN_REGIMENS", "Regimen", "dump_regimen", "load_regimen", "parse_regimen"]
@@ -88,6 +87,12 @@ BUILTIN_REGIMENS: dict[str, dict] = {
 }
 
 
+#: The keys of a regimen's ``[regimen]`` table.
+_HEAD_KEYS = ("name", "description", "basis")
+#: Keys that belong to a ``[[dose]]`` table (any modality's), to point a misplaced one there.
+_DOSE_KEYS = frozenset({"modality", "dose", "day", "route", "vector", "payload", "levels"})
+
+
 def parse_regimen(data: dict, where: str = "regimen") -> Regimen:
     """Validate regimen data (the parsed TOML); raise ConfigError listing every problem."""
     problems: list[Problem] = []
@@ -98,6 +103,14 @@ def parse_regimen(data: dict, where: str = "regimen") -> Regimen:
     if not isinstance(head, dict) or "name" not in head:
         problems.append(Problem(f"{where}.regimen.name", None, "a [regimen] table with a name"))
         head = {"name": "?"}
+    for key in sorted(set(head) - set(_HEAD_KEYS)):
+        hint = suggest(key, _HEAD_KEYS)
+        if key in _DOSE_KEYS:
+            hint = None
+            allowed = f"{', '.join(_HEAD_KEYS)} ({key!r} belongs in a [[dose]] table)"
+        else:
+            allowed = ", ".join(_HEAD_KEYS)
+        problems.append(Problem(f"{where}.regimen.{key}", head[key], allowed, hint))
     doses = []
     raw_doses = data.get("dose", [])
     if not isinstance(raw_doses, list):
@@ -106,7 +119,7 @@ def parse_regimen(data: dict, where: str = "regimen") -> Regimen:
     for i, raw in enumerate(raw_doses):
         field = f"{where}.dose[{i}]"
         modality = raw.get("modality") if isinstance(raw, dict) else None
-        if modality not in THERAPIES:
+        if not isinstance(modality, str) or modality not in THERAPIES:
             problems.append(
                 Problem(
                     f"{field}.modality",
@@ -163,11 +176,7 @@ def load_regimen(source: str | Path) -> Regimen:
                 suggest(str(source), BUILTIN_REGIMENS),
             )
         )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(Problem("regimen", str(path), f"valid TOML ({err})")) from None
-    return parse_regimen(data, path.name)
+    return parse_regimen(read_toml_file(path, "regimen"), path.name)
 
 
 def _toml_value(v) -> str:

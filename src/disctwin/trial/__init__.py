@@ -32,7 +32,13 @@ from disctwin.trial.replicates import (
     run_replicates,
 )
 from disctwin.trial.screening import Screening, screen
-from disctwin.trial.simulate import SequentialOutcome, TrialResult, simulate_trial
+from disctwin.trial.simulate import (
+    SequentialOutcome,
+    TrialResult,
+    check_protocol_inputs,
+    protocol_input_files,
+    simulate_trial,
+)
 
 __all__ = [
     "DISC_VARIABLES",
@@ -47,6 +53,7 @@ __all__ = [
     "SequentialOutcome",
     "TrialResult",
     "check_protocol",
+    "check_protocol_inputs",
     "dump_protocol",
     "endpoint_values",
     "exact_response_rate",
@@ -55,6 +62,7 @@ __all__ = [
     "operating_characteristics",
     "permuted_blocks",
     "protocol_from_dict",
+    "protocol_input_files",
     "randomise",
     "replicate_seed",
     "response_parts",

@@ -15,12 +15,47 @@ from collections.abc import Sequence
 import numpy as np
 
 from disctwin.engine import dose_events
-from disctwin.errors import ConfigError, Problem
+from disctwin.errors import ConfigError, Problem, check_range
 from disctwin.population import sample_population
-from disctwin.therapies import Regimen
+from disctwin.therapies import Regimen, parse_regimen
 from disctwin.units import DAYS_PER_YEAR
 
-__all__ = ["dlt_probabilities"]
+__all__ = ["check_dose_levels", "dlt_probabilities"]
+
+
+def check_dose_levels(
+    regimen: Regimen, dose_levels: Sequence[float], *, field: str = "dose_levels"
+) -> list[Regimen]:
+    """The regimen at each dose level (its first dose set to the level), each checked as a
+    regimen file is (the dose's type and catalogue range), levels increasing.
+
+    Raises:
+        ConfigError: naming ``field`` and every level that is not a dose the regimen may
+            give (NaN, infinite, above the catalogue's range), or levels not increasing.
+    """
+    if not regimen.doses or "dose" not in type(regimen.doses[0]).model_fields:
+        raise ConfigError(
+            Problem("regimen", regimen.name, "a regimen whose first dose has a dose amount")
+        )
+    levels = list(dose_levels)
+    values = np.asarray(levels, dtype=float)
+    if values.size == 0 or not np.all(np.diff(values) > 0):
+        raise ConfigError(Problem(field, levels, "increasing positive doses"))
+    data = regimen.to_dict()
+    problems: list[Problem] = []
+    scaled = []
+    for level in levels:
+        data["dose"][0]["dose"] = float(level)
+        try:
+            scaled.append(parse_regimen(data, "level"))
+        except ConfigError as err:
+            problems += [
+                Problem(field, level, f"a dose the regimen's first dose may give: {p.allowed}")
+                for p in err.problems
+            ]
+    if problems:
+        raise ConfigError(problems)
+    return scaled
 
 
 def dlt_probabilities(
@@ -39,21 +74,15 @@ def dlt_probabilities(
     Raises:
         ConfigError: a regimen whose first dose has no ``dose`` field, or bad levels.
     """
-    if not regimen.doses or not hasattr(regimen.doses[0], "dose"):
-        raise ConfigError(
-            Problem("regimen", regimen.name, "a regimen whose first dose has a dose amount")
-        )
-    levels = np.asarray(list(dose_levels), dtype=float)
-    if levels.size == 0 or np.any(levels <= 0) or np.any(np.diff(levels) <= 0):
-        raise ConfigError(Problem("dose_levels", list(dose_levels), "increasing positive doses"))
+    regimens = check_dose_levels(regimen, dose_levels)
+    check_range("n_patients", n_patients, 1, 1_000_000, integer=True)
+    check_range("window_days", window_days, 0, 3650, unit="days")
     if not 1 <= min_grade <= 5:
         raise ConfigError(Problem("min_grade", min_grade, "a CTCAE grade 1-5"))
     pop = sample_population(n_patients, seed=seed)
     start = np.full(n_patients, age_years * DAYS_PER_YEAR)
     probabilities, errors = [], []
-    for level in levels:
-        first = regimen.doses[0].model_copy(update={"dose": float(level)})
-        scaled = regimen.model_copy(update={"doses": (first, *regimen.doses[1:])})
+    for scaled in regimens:
         _, adverse = dose_events(pop, scaled, start, region=region)
         frame = (
             np.concatenate([t.to_pandas().to_records(index=False) for t in adverse])

@@ -51,7 +51,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from disctwin.errors import ConfigError, Problem, suggest
+from disctwin.errors import ConfigError, Problem, read_toml_file, suggest
 from disctwin.model.records import records
 from disctwin.model.states import LEVELS
 from disctwin.trial.endpoints.base import AnyEndpoint, Endpoint, Name, check_endpoint
@@ -967,12 +967,7 @@ def protocol_from_dict(data: dict, base_dir: str | Path | None = None) -> Protoc
 def load_protocol(path: str | Path) -> Protocol:
     """Load and validate a protocol TOML (regimen paths are relative to its directory)."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(Problem("protocol", str(path), "an existing TOML file"))
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(Problem(str(path), "<file>", f"valid TOML ({err})")) from None
+    data = read_toml_file(path, "protocol")
     return protocol_from_dict(data, base_dir=path.parent.resolve())
 
 

@@ -33,9 +33,10 @@ import pandas as pd
 from disctwin.engine import Engine, simulate_twins
 from disctwin.errors import ConfigError, Problem
 from disctwin.model.records import Record, record_values, records
+from disctwin.params import load_covariate_set, load_parameter_set, parameter_set_files
 from disctwin.stats.analysis import Estimate, adjust_p_values
 from disctwin.streams import Stream, patient_generator
-from disctwin.therapies import Regimen, load_regimen
+from disctwin.therapies import BUILTIN_REGIMENS, Regimen, load_regimen
 from disctwin.trial.endpoints import (
     BASELINE,
     METHODS,
@@ -67,6 +68,8 @@ __all__ = [
     "SequentialOutcome",
     "TrialResult",
     "World",
+    "check_protocol_inputs",
+    "protocol_input_files",
     "simulate_trial",
     "trial_index_levels",
     "trial_regimens",
@@ -158,6 +161,57 @@ class TrialResult:
         """Result rows of the primary endpoint (final or stopping look)."""
         r = self.results
         return r[r["primary"] & r["final"]]
+
+
+def check_protocol_inputs(protocol: Protocol) -> dict[str, Regimen]:
+    """Every check a run of ``protocol`` makes before its first patient: the design rules
+    (:func:`~disctwin.trial.protocol.check_protocol`) and every file it refers to (each
+    arm's regimen exists and is valid; the parameter and covariate sets load). Returns the
+    arms' regimens by name.
+
+    Raises:
+        ConfigError: listing every problem found, not only the first.
+    """
+    problems = list(check_protocol(protocol))
+    regimens: dict[str, Regimen] = {}
+    try:
+        regimens = trial_regimens(protocol)
+    except ConfigError as err:
+        problems += err.problems
+    population = protocol.population
+    for name, path, loader in (
+        ("parameter_file", population.parameter_file, load_parameter_set),
+        ("covariate_file", population.covariate_file, load_covariate_set),
+    ):
+        if path is None:
+            continue
+        try:
+            loader(path)
+        except ConfigError as err:
+            problems += [
+                Problem(f"population.{name}: {p.field}", p.value, p.allowed, p.suggestion)
+                for p in err.problems
+            ]
+    if problems:
+        raise ConfigError(problems)
+    return regimens
+
+
+def protocol_input_files(protocol: Protocol) -> dict[str, str]:
+    """The user's files a run of ``protocol`` reads, by what they are (``"arm[1] (gene
+    therapy).regimen"``, ``"population.parameter_file"``...): regimen files (built-in
+    regimens are not files), parameter sets with their overlay bases, covariate sets."""
+    files: dict[str, str] = {}
+    for i, arm in enumerate(protocol.arm):
+        if arm.regimen not in BUILTIN_REGIMENS:
+            files[f"arm[{i}] ({arm.name}).regimen"] = protocol.regimen_path(arm)
+    population = protocol.population
+    if population.parameter_file is not None:
+        for k, path in enumerate(parameter_set_files(population.parameter_file)):
+            files["population.parameter_file" + (f" (base {k})" if k else "")] = str(path)
+    if population.covariate_file is not None:
+        files["population.covariate_file"] = population.covariate_file
+    return files
 
 
 def trial_regimens(protocol: Protocol) -> dict[str, Regimen]:

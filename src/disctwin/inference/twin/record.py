@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from disctwin.errors import ConfigError, Problem, suggest
+from disctwin.errors import ConfigError, Problem, read_text_file, suggest
 from disctwin.model.states import LEVELS, N_LEVELS
 from disctwin.units import DAYS_PER_YEAR
 
@@ -304,12 +304,7 @@ def record_from_dict(data: dict[str, Any], *, today: dt.date | None = None) -> P
 def load_record(path: str | Path, *, today: dt.date | None = None) -> PatientRecord:
     """Read and validate a patient record (``.toml`` or ``.json``)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(Problem("record", str(p), "an existing TOML or JSON file")) from None
-    except UnicodeDecodeError:
-        raise ConfigError(Problem("record", str(p), "a UTF-8 text file")) from None
+    text = read_text_file(p, "record", what="TOML or JSON file")
     try:
         data = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as err:

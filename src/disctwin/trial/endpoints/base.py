@@ -133,7 +133,7 @@ class Endpoint(BaseModel):
     def for_data(cls, data: Any) -> type[Endpoint]:
         """The ``Settings`` model of the kind ``data`` names (the base for an unknown one)."""
         kind = data.get("kind") if isinstance(data, dict) else None
-        return ENDPOINTS[kind].Settings if kind in ENDPOINTS else cls
+        return ENDPOINTS[kind].Settings if isinstance(kind, str) and kind in ENDPOINTS else cls
 
 
 def _as_kind(value: Any, handler: ValidatorFunctionWrapHandler) -> Endpoint:

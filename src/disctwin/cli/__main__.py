@@ -1,0 +1,5 @@
+"""``python -m disctwin.cli``: the ``disctwin`` command."""
+
+from disctwin.cli import main
+
+main()
